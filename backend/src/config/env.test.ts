@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { EnvError, describeEnv, parseEnv } from './env';
+
+describe('parseEnv', () => {
+  it('when nothing is set, then every variable has its development default', () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 3000,
+      SHUTDOWN_TIMEOUT_MS: 10_000,
+      OTEL_SDK_DISABLED: false,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_BSP_SCHEDULE_DELAY: 5000,
+      TRACE_SQL_PARAMETERS: false,
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.JWT_SECRET).toBeUndefined();
+  });
+
+  it('when values are given, then they are parsed to their types', () => {
+    const env = parseEnv({ PORT: '8080', OTEL_SDK_DISABLED: 'true', OTEL_TRACES_SAMPLER_ARG: '0.25', OTEL_LOG_LEVEL: 'DEBUG' });
+    expect(env).toMatchObject({ PORT: 8080, OTEL_SDK_DISABLED: true, OTEL_TRACES_SAMPLER_ARG: 0.25, OTEL_LOG_LEVEL: 'debug' });
+  });
+
+  it.each([
+    ['PORT', 'eighty', 'PORT'],
+    ['PORT', '70000', 'PORT'],
+    ['OTEL_TRACES_SAMPLER_ARG', '1.5', 'OTEL_TRACES_SAMPLER_ARG'],
+    ['OTEL_TRACES_SAMPLER', 'sometimes', 'OTEL_TRACES_SAMPLER'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'not a url', 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+    ['JWT_SECRET', 'short', 'JWT_SECRET'],
+    ['OTEL_SDK_DISABLED', 'yes', 'OTEL_SDK_DISABLED'],
+    ['BODY_LIMIT', 'lots', 'BODY_LIMIT'],
+  ])('when %s=%s, then start-up stops with a message naming %s', (name, value, named) => {
+    expect(() => parseEnv({ [name]: value })).toThrowError(new RegExp(`${named}: `));
+  });
+
+  it('when NODE_ENV=production lacks DATABASE_URL and JWT_SECRET, then both are named', () => {
+    try {
+      parseEnv({ NODE_ENV: 'production' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(EnvError);
+      expect((error as EnvError).problems).toEqual([
+        'DATABASE_URL: is required when NODE_ENV=production',
+        'JWT_SECRET: is required when NODE_ENV=production',
+      ]);
+    }
+  });
+
+  it('when NODE_ENV=production has them, then it parses', () => {
+    const env = parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/app', JWT_SECRET: 'x'.repeat(32) });
+    expect(env.NODE_ENV).toBe('production');
+  });
+
+  it('when the schema is listed, then every variable has a description for the README', () => {
+    const undocumented = describeEnv().filter(({ description }) => !description);
+    expect(undocumented).toEqual([]);
+  });
+});

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of `process.env`. One schema: every variable has a default or is
+ * required, and a description that the README's table repeats. OpenTelemetry's own
+ * libraries also read the `OTEL_EXPORTER_OTLP_*` variables themselves (endpoint,
+ * headers, compression, timeout, per-signal overrides); they are validated here so
+ * that a bad value stops start-up instead of silently disabling export.
+ */
+
+const bool = (description: string, fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'TRUE', 'FALSE', 'True', 'False', ''])
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : value.toLowerCase() === 'true' || value === '1'))
+    .describe(description);
+
+const int = (description: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer between ${min} and ${max}, got "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .describe(description);
+
+const optionalString = (description: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()))
+    .describe(description);
+
+const url = (description: string) =>
+  optionalString(description).refine((value) => value === undefined || URL.canParse(value), {
+    message: 'expected an absolute URL such as http://localhost:4318',
+  });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const OTEL_LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
+const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+const schema = z
+  .object({
+    NODE_ENV: z
+      .enum(['development', 'test', 'production'])
+      .default('development')
+      .describe('Runtime mode. production requires DATABASE_URL and JWT_SECRET and samples 10% of traces by default.'),
+    HOST: z.string().min(1).default('0.0.0.0').describe('Interface the HTTP server binds to.'),
+    PORT: int('TCP port of the HTTP server (0 picks a free port).', 3000, { max: 65535 }),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('Application log level (pino).'),
+    DATA_DIR: z
+      .string()
+      .min(1)
+      .default('.data')
+      .describe('Folder for local state: the embedded PostgreSQL cluster and the generated development JWT secret.'),
+    DATABASE_URL: url('PostgreSQL connection string. Unset outside production: an embedded PostgreSQL is started under DATA_DIR.'),
+    DATABASE_POOL_MAX: int('Maximum connections in the PostgreSQL pool.', 10, { min: 1, max: 1000 }),
+    EMBEDDED_PG_PORT: int('Port of the embedded PostgreSQL (0 picks a free port at each start).', 0, { max: 65535 }),
+    JWT_SECRET: optionalString(
+      'HS256 secret that signs bearer tokens (at least 32 characters). Unset outside production: a random secret is generated once into DATA_DIR.',
+    ).refine((value) => value === undefined || value.length >= 32, { message: 'must be at least 32 characters long' }),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb')
+      .default('100kb')
+      .describe('Largest accepted JSON body; larger bodies get 413.'),
+    SHUTDOWN_TIMEOUT_MS: int('Deadline for graceful shutdown after SIGTERM/SIGINT.', 10_000, { min: 100, max: 600_000 }),
+    TRACE_SQL_PARAMETERS: bool(
+      'Record SQL parameter values on pg spans (db.query.parameter.*). Values can hold personal data: leave off in production.',
+      false,
+    ),
+
+    OTEL_SDK_DISABLED: bool('Disable tracing entirely: nothing is patched and nothing exported.', false),
+    OTEL_SERVICE_NAME: optionalString('service.name of every span (default renovation-agent-backend).'),
+    OTEL_RESOURCE_ATTRIBUTES: optionalString('Extra resource attributes, key1=value1,key2=value2; they win over the defaults.'),
+    OTEL_TRACES_EXPORTER: z
+      .string()
+      .default('otlp')
+      .refine((value) => value.split(',').every((name) => ['otlp', 'console', 'none'].includes(name.trim())), {
+        message: 'expected otlp, console or none (comma separated)',
+      })
+      .describe('Where spans go: otlp, console or none.'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: url('Base URL of the OTLP/HTTP receiver; /v1/traces is appended (default http://localhost:4318).'),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url('Full URL for traces; wins over OTEL_EXPORTER_OTLP_ENDPOINT.'),
+    OTEL_EXPORTER_OTLP_HEADERS: optionalString('Headers sent with every export, key1=value1,key2=value2 (API keys go here).'),
+    OTEL_EXPORTER_OTLP_PROTOCOL: z
+      .enum(['http/protobuf', 'http/json'])
+      .default('http/protobuf')
+      .describe('OTLP encoding: http/protobuf or http/json (gRPC is not bundled).'),
+    OTEL_EXPORTER_OTLP_COMPRESSION: z.enum(['gzip', 'none']).optional().describe('Compress exports with gzip.'),
+    OTEL_EXPORTER_OTLP_TIMEOUT: int('Timeout of one export request in ms.', 10_000, { min: 1 }),
+    OTEL_TRACES_SAMPLER: z.enum(SAMPLERS).optional().describe('Sampler (spec names). Default parentbased_always_on; parentbased_traceidratio in production.'),
+    OTEL_TRACES_SAMPLER_ARG: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined || value.trim() === '') return undefined;
+        const ratio = Number(value);
+        if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
+          ctx.addIssue({ code: 'custom', message: `expected a ratio between 0 and 1, got "${value}"` });
+          return z.NEVER;
+        }
+        return ratio;
+      })
+      .describe('Sampling ratio for the traceidratio samplers (default 1, production 0.1).'),
+    OTEL_BSP_SCHEDULE_DELAY: int('Delay between two batch exports in ms.', 5000),
+    OTEL_BSP_MAX_QUEUE_SIZE: int('Spans kept waiting for export; beyond it new spans are dropped.', 2048, { min: 1 }),
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: int('Spans per export request.', 512, { min: 1 }),
+    OTEL_BSP_EXPORT_TIMEOUT: int('Time allowed for one batch export in ms.', 30_000, { min: 1 }),
+    OTEL_LOG_LEVEL: z
+      .string()
+      .default('warn')
+      .transform((value) => value.toLowerCase())
+      .pipe(z.enum(OTEL_LOG_LEVELS))
+      .describe('Level of the SDK diagnostics, written through the application logger.'),
+    OTEL_PROPAGATORS: z
+      .string()
+      .default('tracecontext,baggage')
+      .refine((value) => value.split(',').every((name) => ['tracecontext', 'baggage', 'none'].includes(name.trim())), {
+        message: 'expected tracecontext, baggage or none (comma separated)',
+      })
+      .describe('Context propagation formats.'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    for (const key of ['DATABASE_URL', 'JWT_SECRET'] as const) {
+      if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
+    }
+  });
+
+export type Env = z.output<typeof schema>;
+
+/** Thrown when the environment does not parse; the message names every bad variable. */
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid environment:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Readonly<Env> {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    throw new EnvError(result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+  }
+  return Object.freeze(result.data);
+}
+
+let cached: Readonly<Env> | undefined;
+
+/** The process environment, parsed once. */
+export function getEnv(): Readonly<Env> {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** Parses the environment, or prints what is wrong and exits 1: for entry points. */
+export function getEnvOrExit(): Readonly<Env> {
+  try {
+    return getEnv();
+  } catch (error) {
+    if (!(error instanceof EnvError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+/** Descriptions of every variable, for documentation checks. */
+export function describeEnv(): Array<{ name: string; description: string | undefined }> {
+  const shape = schema.shape ?? {};
+  return Object.entries(shape).map(([name, field]) => ({ name, description: (field as z.ZodType).description }));
+}

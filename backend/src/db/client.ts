@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import type { Logger } from '../utils/logger';
+import * as schema from './schema';
+
+export type Database = NodePgDatabase<typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  pool: pg.Pool;
+  /** Resolves when every client is released and closed. */
+  close(): Promise<void>;
+}
+
+// Any constant works; it only has to be the same in every instance of this app.
+const MIGRATION_LOCK_KEY = 7_412_990_113;
+const MIGRATIONS_FOLDER = path.resolve(__dirname, '../../drizzle');
+
+export function createDatabase({ connectionString, max, logger }: { connectionString: string; max: number; logger: Logger }): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+  // An idle client losing its connection emits here; unhandled it would crash the process.
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+  let closing: Promise<void> | undefined;
+  return {
+    db: drizzle({ client: pool, schema }),
+    pool,
+    close: () => (closing ??= pool.end()),
+  };
+}
+
+/**
+ * Applies the committed drizzle-kit migrations. An advisory lock makes concurrent
+ * start-ups (several instances, parallel tests) wait for each other instead of racing.
+ */
+export async function runMigrations(pool: pg.Pool, logger: Logger): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+    logger.debug({ folder: MIGRATIONS_FOLDER }, 'database migrations applied');
+  } finally {
+    client.release();
+  }
+}
+
+/** True for errors that mean the database is unreachable rather than the query wrong. */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 3) return false;
+  const { code, message, cause } = error as { code?: unknown; message?: unknown; cause?: unknown };
+  if (typeof code === 'string' && (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P03'].includes(code) || code.startsWith('08'))) {
+    return true;
+  }
+  if (typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated/i.test(message)) return true;
+  // drizzle wraps the driver's error in `cause`
+  return isDatabaseUnavailable(cause, depth + 1);
+}

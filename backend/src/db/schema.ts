@@ -1,0 +1,62 @@
+import { sql } from 'drizzle-orm';
+import { char, check, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+};
+
+export const renovationSessions = pgTable(
+  'renovation_sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: text('user_id').notNull(),
+    title: text('title').notNull(),
+    description: text('description'),
+    budgetCents: integer('budget_cents'),
+    ...timestamps,
+  },
+  (table) => [
+    index('renovation_sessions_user_created_idx').on(table.userId, table.createdAt),
+    check('renovation_sessions_budget_check', sql`${table.budgetCents} >= 0`),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => renovationSessions.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull(),
+    role: text('role', { enum: ['user', 'assistant'] }).notNull(),
+    content: text('content').notNull(),
+    ...timestamps,
+  },
+  (table) => [index('messages_session_created_idx').on(table.sessionId, table.createdAt)],
+);
+
+export const payments = pgTable(
+  'payments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => renovationSessions.id, { onDelete: 'restrict' }),
+    userId: text('user_id').notNull(),
+    amountCents: integer('amount_cents').notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    status: text('status', { enum: ['pending', 'succeeded', 'failed'] }).notNull().default('pending'),
+    ...timestamps,
+  },
+  (table) => [
+    index('payments_session_idx').on(table.sessionId),
+    index('payments_user_created_idx').on(table.userId, table.createdAt),
+    check('payments_amount_check', sql`${table.amountCents} > 0`),
+  ],
+);
+
+export type RenovationSession = typeof renovationSessions.$inferSelect;
+export type Message = typeof messages.$inferSelect;
+export type Payment = typeof payments.$inferSelect;

@@ -1,0 +1,62 @@
+import type { NextFunction, Request, Response } from 'express';
+import { context } from '@opentelemetry/api';
+import { getRPCMetadata } from '@opentelemetry/core';
+import { REQUEST_ID_HEADER, activeTraceId, getRequestId, resolveRequestId, setRequestId } from '../telemetry';
+import type { Logger } from '../utils/logger';
+
+export interface RequestContextOptions {
+  logger: Logger;
+  /** True once shutdown has begun: responses then close their connection. */
+  isDraining?: () => boolean;
+}
+
+/** The route template a request matched (`/api/sessions/:sessionId`), if any. */
+function routeOf(req: Request): string | undefined {
+  const fromTracing = getRPCMetadata(context.active())?.route;
+  if (fromTracing) return fromTracing;
+  if (!req.route) return undefined;
+  const path = String(req.route.path);
+  return path === '/' && req.baseUrl ? req.baseUrl : `${req.baseUrl}${path}`;
+}
+
+/**
+ * Gives every response `x-request-id` and, when tracing is on, `x-trace-id` (so a user
+ * can hand support the trace of a failed call), and writes one access-log line per
+ * request when it ends. The request id normally arrives through the propagator; on
+ * untraced paths or with tracing disabled this middleware puts it on the context.
+ */
+export function requestContext({ logger, isDraining = () => false }: RequestContextOptions) {
+  return function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
+    let ctx = context.active();
+    let requestId = getRequestId(ctx);
+    if (requestId === undefined) {
+      requestId = resolveRequestId(req.headers[REQUEST_ID_HEADER]);
+      ctx = setRequestId(ctx, requestId);
+      context.bind(ctx, req);
+      context.bind(ctx, res);
+    }
+    res.locals.requestId = requestId;
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const traceId = activeTraceId(ctx);
+    if (traceId !== undefined) res.setHeader('x-trace-id', traceId);
+    if (isDraining()) res.setHeader('connection', 'close');
+
+    const started = process.hrtime.bigint();
+    if (logger.isLevelEnabled('debug')) context.with(ctx, () => logger.debug({ method: req.method, path: req.originalUrl.split('?', 1)[0] }, 'request started'));
+    res.once('close', () => {
+      const status = res.writableFinished ? res.statusCode : 499;
+      const line = {
+        method: req.method,
+        route: routeOf(req),
+        path: req.originalUrl.split('?', 1)[0],
+        status,
+        duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+        request_id: requestId,
+        user_id: res.locals.userId as string | undefined,
+      };
+      if (status >= 500) logger.error(line, 'request failed');
+      else logger.info(line, res.writableFinished ? 'request completed' : 'request aborted by client');
+    });
+    context.with(ctx, next);
+  };
+}

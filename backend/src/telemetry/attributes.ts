@@ -1,0 +1,26 @@
+/**
+ * Attribute names this app writes. Stable semantic-convention names come from
+ * `@opentelemetry/semantic-conventions`; names that are still "development" in the
+ * conventions are copied here (as the contrib packages do) so an upstream rename
+ * cannot silently change what we emit. Names of our own are marked as such.
+ */
+export {
+  ATTR_HTTP_ROUTE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_ERROR_TYPE,
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+  ATTR_DB_OPERATION_NAME,
+  ATTR_DB_COLLECTION_NAME,
+} from '@opentelemetry/semantic-conventions';
+
+/** semconv (development): the authenticated user, the JWT `sub`. */
+export const ATTR_ENDUSER_ID = 'enduser.id';
+/** semconv (development). */
+export const ATTR_DEPLOYMENT_ENVIRONMENT_NAME = 'deployment.environment.name';
+/** semconv (development): an opaque id of the conversation; we use the renovation session id. */
+export const ATTR_SESSION_ID = 'session.id';
+/** ours: the `x-request-id` of the HTTP request (kept from the client when well-formed). */
+export const ATTR_REQUEST_ID = 'request.id';

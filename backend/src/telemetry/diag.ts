@@ -1,0 +1,26 @@
+import { DiagLogLevel, ROOT_CONTEXT, context, type DiagLogger } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+
+export const DIAG_LEVELS: Record<string, DiagLogLevel> = {
+  none: DiagLogLevel.NONE,
+  error: DiagLogLevel.ERROR,
+  warn: DiagLogLevel.WARN,
+  info: DiagLogLevel.INFO,
+  debug: DiagLogLevel.DEBUG,
+  verbose: DiagLogLevel.VERBOSE,
+  all: DiagLogLevel.ALL,
+};
+
+/** SDK diagnostics written as our own JSON lines, so they reach the same log pipeline. */
+export function diagLoggerFor(logger: Logger): DiagLogger {
+  const write =
+    (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') =>
+    (message: string, ...args: unknown[]) => {
+      const detail = args.find((arg) => arg instanceof Error);
+      // outside any trace: a diagnostic is about the SDK, not the request that triggered it
+      context.with(ROOT_CONTEXT, () =>
+        logger[level]({ component: 'otel', ...(detail ? { err: detail } : args.length > 0 ? { args } : {}) }, message),
+      );
+    };
+  return { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'), verbose: write('trace') };
+}

@@ -1,0 +1,5 @@
+export { startTelemetry, createSampler } from './sdk';
+export type { Telemetry, TelemetryOptions, SamplerName } from './types';
+export { annotateServerSpan, activeTraceId, endSpan, recordError, serverSpan, errorType } from './span';
+export { getRequestId, setRequestId, resolveRequestId, isValidRequestId, REQUEST_ID_HEADER } from './request-id';
+export * from './attributes';

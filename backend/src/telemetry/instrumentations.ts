@@ -1,0 +1,63 @@
+import type { IncomingMessage } from 'node:http';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { ATTR_DB_COLLECTION_NAME, ATTR_DB_OPERATION_NAME, ATTR_REQUEST_ID } from './attributes';
+import { summarizeSql } from './sql-summary';
+import { getRequestId } from './request-id';
+import { context } from '@opentelemetry/api';
+
+export interface InstrumentationOptions {
+  /** Incoming paths served without a span (probes). */
+  untracedPaths: readonly string[];
+  /** Record SQL parameter values on pg spans. Off by default: values can hold personal data. */
+  captureSqlParameters: boolean;
+}
+
+function pathOf(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * Exactly the instrumentations this service needs, configured against noise: no fs,
+ * dns or net spans (not loaded at all), no Express middleware or router layer spans
+ * (on Express 5 the separate `router` instrumentation would duplicate them; only the
+ * route handler gets a span), no pool-connect spans and no span without a parent
+ * for pg and outgoing calls, so a background query never becomes an orphan root.
+ */
+export function createInstrumentations({ untracedPaths, captureSqlParameters }: InstrumentationOptions): Instrumentation[] {
+  const untraced = new Set(untracedPaths);
+  return [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (request) => untraced.has(pathOf(request)),
+      requireParentforOutgoingSpans: true,
+      requestHook: (span) => {
+        const requestId = getRequestId(context.active());
+        if (requestId !== undefined) span.setAttribute(ATTR_REQUEST_ID, requestId);
+      },
+    }),
+    new ExpressInstrumentation({
+      ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
+      spanNameHook: ({ layerType, route }, defaultName) => (layerType === 'request_handler' && route ? `request handler ${route}` : defaultName),
+    }),
+    new PgInstrumentation({
+      requireParentSpan: true,
+      ignoreConnectSpans: true,
+      enhancedDatabaseReporting: captureSqlParameters,
+      // `SELECT renovation_sessions` rather than `pg.query:SELECT <database>`, as the
+      // database conventions name spans, with the operation and table as attributes.
+      requestHook: (span, { query }) => {
+        const summary = summarizeSql(query.text);
+        if (summary === undefined) return;
+        span.updateName(summary.name);
+        span.setAttribute(ATTR_DB_OPERATION_NAME, summary.operation);
+        if (summary.collection !== undefined) span.setAttribute(ATTR_DB_COLLECTION_NAME, summary.collection);
+      },
+    }),
+    new UndiciInstrumentation({ requireParentforSpans: true }),
+  ];
+}

@@ -1,0 +1,168 @@
+import { ROOT_CONTEXT, context, diag, propagation, trace, type TextMapPropagator } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, setGlobalErrorHandler } from '@opentelemetry/core';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { defaultResource, detectResources, hostDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from './attributes';
+import { DIAG_LEVELS, diagLoggerFor } from './diag';
+import { MonitoredExporter } from './export-monitor';
+import { createInstrumentations } from './instrumentations';
+import { RequestIdPropagator } from './request-id';
+import type { SamplerName, Telemetry, TelemetryOptions } from './types';
+
+export function createSampler(name: SamplerName, ratio: number): Sampler {
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+  }
+}
+
+function createPropagator(names: TelemetryOptions['propagators']): TextMapPropagator {
+  const propagators: TextMapPropagator[] = [];
+  if (!names.includes('none')) {
+    if (names.includes('tracecontext')) propagators.push(new W3CTraceContextPropagator());
+    if (names.includes('baggage')) propagators.push(new W3CBaggagePropagator());
+  }
+  propagators.push(new RequestIdPropagator());
+  return new CompositePropagator({ propagators });
+}
+
+function createSpanProcessors(options: TelemetryOptions): { processors: SpanProcessor[]; otlp: MonitoredExporter | undefined } {
+  const processors: SpanProcessor[] = [];
+  let otlp: MonitoredExporter | undefined;
+  if (options.exporters.includes('none')) return { processors, otlp };
+  if (options.exporters.includes('otlp')) {
+    const inner = options.protocol === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtoTraceExporter();
+    otlp = new MonitoredExporter(inner, options.logger, options.exportTarget);
+    processors.push(new BatchSpanProcessor({ exporter: otlp, ...options.batch }));
+  }
+  if (options.exporters.includes('console')) processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+  return { processors, otlp };
+}
+
+function withTimeout(work: Promise<unknown>, timeoutMs: number, onTimeout: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      resolve();
+    }, timeoutMs);
+    timer.unref();
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
+}
+
+/** Logs each distinct SDK error at most once a minute: a dead backend must not flood the log. */
+function throttledErrorHandler(options: TelemetryOptions): (error: unknown) => void {
+  const lastSeen = new Map<string, number>();
+  return (error) => {
+    const message = error instanceof Error ? error.message : String(error);
+    const now = Date.now();
+    if ((lastSeen.get(message) ?? 0) > now - 60_000) return;
+    lastSeen.set(message, now);
+    context.with(ROOT_CONTEXT, () =>
+      options.logger.warn({ component: 'otel', err: error instanceof Error ? error : undefined }, `telemetry error: ${message}`),
+    );
+  };
+}
+
+/**
+ * Starts tracing: context manager, propagators, tracer provider, then the
+ * instrumentations, which patch modules loaded from here on. Traces only: no meter or
+ * logger provider is created, so no OTLP metric or log exporter can start.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  // The context manager is kept even when tracing is disabled: the request id rides on it.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  if (options.disabled) {
+    options.logger.info({ component: 'otel' }, 'tracing disabled (OTEL_SDK_DISABLED=true)');
+    return { enabled: false, forceFlush: async () => {}, shutdown: async () => {} };
+  }
+
+  diag.setLogger(diagLoggerFor(options.logger), { logLevel: DIAG_LEVELS[options.diagLogLevel] ?? DIAG_LEVELS.warn });
+  setGlobalErrorHandler(throttledErrorHandler(options));
+
+  const detected = detectResources({ detectors: [hostDetector, serviceInstanceIdDetector] });
+  const resource = defaultResource()
+    .merge(detected)
+    .merge(
+      resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: options.resource.serviceName,
+        [ATTR_SERVICE_VERSION]: options.resource.serviceVersion,
+        [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: options.resource.environment,
+      }),
+    )
+    .merge(resourceFromAttributes(options.resource.attributes));
+
+  const { processors, otlp } = createSpanProcessors(options);
+  const provider = new TracerProvider({
+    resource,
+    sampler: createSampler(options.sampler.name, options.sampler.ratio),
+    spanProcessors: processors,
+  });
+  void otlp?.checkReachable();
+  propagation.setGlobalPropagator(createPropagator(options.propagators));
+  trace.setGlobalTracerProvider(provider);
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: createInstrumentations(options),
+  });
+
+  options.logger.info(
+    {
+      component: 'otel',
+      service: options.resource.serviceName,
+      exporters: options.exporters,
+      target: options.exporters.includes('otlp') ? options.exportTarget : undefined,
+      sampler: options.sampler.name,
+      ratio: options.sampler.ratio,
+    },
+    'tracing started',
+  );
+
+  return {
+    enabled: true,
+    forceFlush: () => provider.forceFlush(),
+    shutdown: (timeoutMs) =>
+      withTimeout(
+        (async () => {
+          await otlp?.prepareShutdown();
+          await provider.shutdown();
+        })(),
+        timeoutMs,
+        () => options.logger.warn({ component: 'otel', timeoutMs }, 'telemetry shutdown timed out; unexported spans are lost'),
+      ),
+  };
+}

@@ -1,0 +1,77 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from './logger';
+import { ShutdownManager } from './shutdown-manager';
+
+function setup(timeoutMs = 1_000) {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  const exits: number[] = [];
+  const manager = new ShutdownManager({ logger: createLogger({ level: 'debug', destination }), timeoutMs, exit: (code) => exits.push(code) });
+  return { manager, exits, lines };
+}
+
+describe('ShutdownManager', () => {
+  it('when shutting down, then handlers run by order, then registration, and the exit code is 0', async () => {
+    const { manager, exits } = setup();
+    const ran: string[] = [];
+    manager.register('telemetry', () => void ran.push('telemetry'), { order: 100 });
+    manager.register('server', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      ran.push('server');
+    }, { order: 10 });
+    manager.register('pool', () => void ran.push('pool'), { order: 20 });
+    manager.register('cache', () => void ran.push('cache'), { order: 20 });
+    expect(await manager.shutdown('SIGTERM')).toBe(0);
+    expect(ran).toEqual(['server', 'pool', 'cache', 'telemetry']);
+    expect(exits).toEqual([0]);
+  });
+
+  it('when a handler fails, then the rest still run and the exit code is 1', async () => {
+    const { manager, exits, lines } = setup();
+    const ran: string[] = [];
+    manager.register('first', () => {
+      throw new Error('pool already closed');
+    });
+    manager.register('second', () => void ran.push('second'));
+    expect(await manager.shutdown('SIGTERM')).toBe(1);
+    expect(ran).toEqual(['second']);
+    expect(exits).toEqual([1]);
+    expect(lines.find((line) => line.msg === 'shutdown step failed; continuing')).toMatchObject({ handler: 'first', err: { message: 'pool already closed' } });
+  });
+
+  it('when handlers outlast the deadline, then it exits 1 at the deadline naming the pending step', async () => {
+    const { manager, exits, lines } = setup(100);
+    manager.register('stuck', () => new Promise(() => {}));
+    const started = Date.now();
+    expect(await manager.shutdown('SIGTERM')).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(exits).toEqual([1]);
+    expect(lines.find((line) => line.msg === 'shutdown deadline passed; exiting anyway')).toMatchObject({ pending: 'stuck' });
+  });
+
+  it('when a second signal arrives, then it exits at once with the signal code', async () => {
+    const { manager, exits } = setup();
+    let release!: () => void;
+    manager.register('slow', () => new Promise<void>((resolve) => (release = resolve)));
+    manager.onSignal('SIGTERM');
+    manager.onSignal('SIGINT');
+    expect(exits).toEqual([130]);
+    release();
+    await manager.shutdown('ignored');
+    expect(exits).toEqual([130, 0]);
+  });
+
+  it('when shutdown is asked for twice, then the handlers run once', async () => {
+    const { manager } = setup();
+    let runs = 0;
+    manager.register('once', () => void (runs += 1));
+    await Promise.all([manager.shutdown('a'), manager.shutdown('b')]);
+    expect(runs).toBe(1);
+  });
+});
