@@ -1,30 +1,39 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { connectChat } from './helpers/chat-client';
+import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver';
 import { ROOT, api, startServer, type ServerProcess } from './helpers/server-process';
 
 /**
  * `npm start` with no configuration: the embedded PostgreSQL, the generated development
- * secret and `npm run token`. Only PORT=0 (the suite runs servers in parallel) and
- * DATA_DIR (a fresh folder instead of the checkout's .data) are set.
+ * secret, `npm run token`, the offline Gemini stand-in, and export to the default
+ * endpoint (http://localhost:4318, where this test listens when the port is free). Only
+ * PORT=0 (the suite runs servers in parallel) and DATA_DIR (a fresh folder instead of the
+ * checkout's .data) are set.
  */
-describe('zero-config start (npm start, embedded PostgreSQL)', () => {
+describe('zero-config start (npm start, embedded PostgreSQL, Gemini stand-in)', () => {
   let dataDir: string;
   let server: ServerProcess | undefined;
+  let receiver: OtlpReceiver | undefined;
 
   afterAll(async () => {
     server?.child.kill('SIGKILL');
+    await receiver?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('when started with npm start and no DATABASE_URL or JWT_SECRET, then it serves the API on an embedded PostgreSQL and exits 0 on SIGTERM', async () => {
+  it('when started with npm start and no environment, then a new user can call the API and chat, replies stream and are stored, the trace is exported, and SIGTERM exits 0', async () => {
+    receiver = await startOtlpReceiver({ port: 4318 }).catch(() => undefined);
+    if (receiver === undefined) console.warn('port 4318 is taken: the zero-config test cannot check the default export target');
     dataDir = await mkdtemp(path.join(tmpdir(), 'rab-zero-config-'));
-    const env = { PORT: '0', DATA_DIR: dataDir };
-    server = await startServer({ env, command: { file: 'npm', args: ['start', '--silent'] }, readyTimeoutMs: 90_000 });
-    expect(server.logs().some((line) => line.msg === 'embedded PostgreSQL started (set DATABASE_URL to use your own)')).toBe(true);
+    server = await startServer({ env: { PORT: '0', DATA_DIR: dataDir }, command: { file: 'npm', args: ['start', '--silent'] }, readyTimeoutMs: 90_000 });
+    const logs = () => server!.logs();
+    expect(logs().some((line) => line.msg === 'embedded PostgreSQL started (set DATABASE_URL to use your own)')).toBe(true);
+    expect(logs().some((line) => String(line.msg).startsWith('GEMINI_API_KEY is not set: replies come from the offline Gemini stand-in'))).toBe(true);
 
     const token = execFileSync('npm', ['run', '--silent', 'token', '--', 'new-user'], {
       cwd: ROOT,
@@ -33,22 +42,50 @@ describe('zero-config start (npm start, embedded PostgreSQL)', () => {
     }).trim();
     expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
 
-    const created = await api(server, 'POST', '/api/sessions', { token, body: { title: 'First project' } });
+    const created = await api(server, 'POST', '/api/sessions', { token, body: { title: 'First project', budgetCents: 1_500_000 } });
     expect(created.status).toBe(201);
-    const listed = await api(server, 'GET', '/api/sessions', { token });
-    expect(listed.body.sessions.map((session: { id: string }) => session.id)).toEqual([created.body.id]);
+
+    const chat = await connectChat(server.url, { token });
+    expect((await chat.send({ sessionId: created.body.id, content: 'What would a 10 m2 bathroom cost?' })).ok).toBe(true);
+    const reply = await chat.nextReply();
+    chat.close();
+    expect(reply.message?.content).toMatch(/10 m² bathroom .* about €\d/);
+    expect(reply.chunks.length).toBeGreaterThan(5);
+    const stored = await api(server, 'GET', `/api/sessions/${created.body.id}`, { token });
+    expect(stored.body.messages.map((message: { role: string }) => message.role)).toEqual(['user', 'assistant']);
+    expect(stored.body.messages[1].outputTokens).toBeGreaterThan(0);
 
     const postmasterPid = path.join(dataDir, 'postgres', 'postmaster.pid');
     expect(existsSync(postmasterPid)).toBe(true);
     const { code } = await server.stop('SIGTERM');
     expect(code).toBe(0);
-    // the embedded cluster was stopped, not orphaned
     expect(existsSync(postmasterPid)).toBe(false);
-    // no collector on localhost:4318 here: explained at start, counted at exit, not waited for
-    const logs = server.logs();
-    expect(logs.some((line) => String(line.msg).startsWith('nothing accepts OTLP at the trace endpoint'))).toBe(true);
-    expect(logs.find((line) => line.msg === 'spans not exported: the trace backend was unreachable')).toMatchObject({
-      lostSpans: expect.any(Number),
-    });
+
+    if (receiver !== undefined) {
+      const names = new Set(receiver.spans().map((span) => span.name));
+      for (const name of ['POST /api/sessions', 'socket.io chat:user_message', 'langgraph.graph.stream', 'execute_tool estimate_renovation_cost', 'ai.chat.invoke']) {
+        expect(names, name).toContain(name);
+      }
+      // the stand-in itself is not traced: its requests are Gemini's side, not ours
+      expect([...names].filter((name) => name.includes('generateContent') && !name.startsWith('POST'))).toEqual([]);
+      expect(receiver.spans().filter((span) => span.kind === 'SERVER' && String(span.attributes['url.path'] ?? '').startsWith('/v1beta'))).toEqual([]);
+    }
+  });
+
+  it('when nothing listens on the default OTLP endpoint, then that is said at start and the lost spans are counted at exit, without waiting', async () => {
+    if (receiver !== undefined) await receiver.close();
+    receiver = undefined;
+    const dir = await mkdtemp(path.join(tmpdir(), 'rab-zero-config-'));
+    try {
+      const quiet = await startServer({ env: { PORT: '0', DATA_DIR: dir, DATABASE_URL: undefined } });
+      await api(quiet, 'GET', '/api/sessions');
+      const { code, ms } = await quiet.stop('SIGTERM');
+      expect(code).toBe(0);
+      expect(ms).toBeLessThan(5_000);
+      expect(quiet.logs().some((line) => String(line.msg).startsWith('nothing accepts OTLP at the trace endpoint'))).toBe(true);
+      expect(quiet.logs().find((line) => line.msg === 'spans not exported: the trace backend was unreachable')).toMatchObject({ lostSpans: expect.any(Number) });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -32,11 +32,13 @@ describe('parseEnv', () => {
     ['JWT_SECRET', 'short', 'JWT_SECRET'],
     ['OTEL_SDK_DISABLED', 'yes', 'OTEL_SDK_DISABLED'],
     ['BODY_LIMIT', 'lots', 'BODY_LIMIT'],
+    ['GEMINI_TEMPERATURE', '3', 'GEMINI_TEMPERATURE'],
+    ['GEMINI_BASE_URL', 'localhost:9', 'GEMINI_BASE_URL'],
   ])('when %s=%s, then start-up stops with a message naming %s', (name, value, named) => {
     expect(() => parseEnv({ [name]: value })).toThrowError(new RegExp(`${named}: `));
   });
 
-  it('when NODE_ENV=production lacks DATABASE_URL and JWT_SECRET, then both are named', () => {
+  it('when NODE_ENV=production lacks DATABASE_URL, JWT_SECRET and GEMINI_API_KEY, then all are named', () => {
     try {
       parseEnv({ NODE_ENV: 'production' });
       expect.unreachable();
@@ -45,12 +47,13 @@ describe('parseEnv', () => {
       expect((error as EnvError).problems).toEqual([
         'DATABASE_URL: is required when NODE_ENV=production',
         'JWT_SECRET: is required when NODE_ENV=production',
+        'GEMINI_API_KEY: is required when NODE_ENV=production',
       ]);
     }
   });
 
   it('when NODE_ENV=production has them, then it parses', () => {
-    const env = parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/app', JWT_SECRET: 'x'.repeat(32) });
+    const env = parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/app', JWT_SECRET: 'x'.repeat(32), GEMINI_API_KEY: 'key' });
     expect(env.NODE_ENV).toBe('production');
   });
 

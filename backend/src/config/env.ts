@@ -30,6 +30,21 @@ const int = (description: string, fallback: number, { min = 0, max = Number.MAX_
     })
     .describe(description);
 
+const num = (description: string, fallback: number, { min, max }: { min: number; max: number }) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a number between ${min} and ${max}, got "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .describe(description);
+
 const optionalString = (description: string) =>
   z
     .string()
@@ -38,7 +53,7 @@ const optionalString = (description: string) =>
     .describe(description);
 
 const url = (description: string) =>
-  optionalString(description).refine((value) => value === undefined || URL.canParse(value), {
+  optionalString(description).refine((value) => value === undefined || (URL.canParse(value) && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)), {
     message: 'expected an absolute URL such as http://localhost:4318',
   });
 
@@ -79,6 +94,19 @@ const schema = z
       .default('100kb')
       .describe('Largest accepted JSON body; larger bodies get 413.'),
     SHUTDOWN_TIMEOUT_MS: int('Deadline for graceful shutdown after SIGTERM/SIGINT.', 10_000, { min: 100, max: 600_000 }),
+    GEMINI_API_KEY: optionalString(
+      'Gemini API key. Unset outside production: an offline stand-in that speaks the Gemini REST API answers on loopback with canned renovation replies.',
+    ),
+    GEMINI_BASE_URL: url('Override of the Gemini API base URL (a proxy, a test double). Default https://generativelanguage.googleapis.com.'),
+    GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash').describe('Gemini model the agent uses.'),
+    GEMINI_TEMPERATURE: num('Sampling temperature of the model.', 0.4, { min: 0, max: 2 }),
+    GEMINI_MAX_OUTPUT_TOKENS: int('Most tokens the model may generate per call.', 2048, { min: 1, max: 65_536 }),
+    GEMINI_MAX_RETRIES: int('Retries of a failed model call (5xx and network errors; a 429 is never retried).', 2, { max: 10 }),
+    AGENT_MAX_STEPS: int('Most graph steps (model and tool turns) one chat message may take.', 12, { min: 2, max: 100 }),
+    OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: bool(
+      'Record prompt and reply text and tool arguments on AI spans (gen_ai.input.messages / gen_ai.output.messages). Off by default: it is user data.',
+      false,
+    ),
     TRACE_SQL_PARAMETERS: bool(
       'Record SQL parameter values on pg spans (db.query.parameter.*). Values can hold personal data: leave off in production.',
       false,
@@ -137,7 +165,7 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
-    for (const key of ['DATABASE_URL', 'JWT_SECRET'] as const) {
+    for (const key of ['DATABASE_URL', 'JWT_SECRET', 'GEMINI_API_KEY'] as const) {
       if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
     }
   });

@@ -12,8 +12,12 @@ import { createLogger, type Logger } from '../utils/logger';
 import { getEnvOrExit, type Env } from './env';
 
 export const DEFAULT_SERVICE_NAME = 'renovation-agent-backend';
-/** Probes are served untraced: they would outnumber real traffic and say nothing. */
-export const UNTRACED_PATHS = ['/health', '/ready'] as const;
+/**
+ * Served untraced: probes (they would outnumber real traffic and say nothing) and the
+ * Socket.io transport (each long-polling request would be a span; the chat is traced
+ * per event by the Socket.io tracing middleware instead).
+ */
+export const UNTRACED_PATHS = ['/health', '/ready', '/socket.io/'] as const;
 
 function packageVersion(): string {
   try {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { char, check, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { char, check, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -32,6 +32,11 @@ export const messages = pgTable(
     userId: text('user_id').notNull(),
     role: text('role', { enum: ['user', 'assistant'] }).notNull(),
     content: text('content').notNull(),
+    /** For assistant messages: the model and what answering cost, summed over every model call. */
+    model: text('model'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    costUsd: doublePrecision('cost_usd'),
     ...timestamps,
   },
   (table) => [index('messages_session_created_idx').on(table.sessionId, table.createdAt)],
@@ -55,6 +60,19 @@ export const payments = pgTable(
     index('payments_user_created_idx').on(table.userId, table.createdAt),
     check('payments_amount_check', sql`${table.amountCents} > 0`),
   ],
+);
+
+/** The price table the cost-estimate tool reads: cost per square metre by room and finish. */
+export const renovationPrices = pgTable(
+  'renovation_prices',
+  {
+    room: text('room').notNull(),
+    finish: text('finish', { enum: ['basic', 'standard', 'premium'] }).notNull(),
+    costPerSqmCents: integer('cost_per_sqm_cents').notNull(),
+    fixedCostCents: integer('fixed_cost_cents').notNull().default(0),
+    currency: char('currency', { length: 3 }).notNull().default('EUR'),
+  },
+  (table) => [primaryKey({ columns: [table.room, table.finish] })],
 );
 
 export type RenovationSession = typeof renovationSessions.$inferSelect;

@@ -12,6 +12,9 @@ export const ERROR_CATALOGUE = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported media type; send application/json' },
   RATE_LIMITED: { status: 429, message: 'too many requests' },
   INTERNAL: { status: 500, message: 'internal error' },
+  AI_FAILED: { status: 502, message: 'the assistant could not answer; try again' },
+  AI_UNAVAILABLE: { status: 503, message: 'the AI model is unavailable; try again shortly' },
+  AI_RATE_LIMITED: { status: 503, message: 'the AI model is busy (rate limited); try again in a minute' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'a dependency is unavailable; try again shortly' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -39,4 +42,8 @@ export class AppError extends Error {
   toBody(): ErrorBody {
     return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
   }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
 }

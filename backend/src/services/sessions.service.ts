@@ -54,7 +54,7 @@ export function createSessionsService({ db }: { db: Database }): SessionsService
 
     async getWithMessages(userId, sessionId) {
       const session = await get(userId, sessionId);
-      const history = await db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.createdAt));
+      const history = await db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.createdAt), asc(messages.id));
       return { ...session, messages: history };
     },
   };

@@ -3,3 +3,5 @@ export type { Telemetry, TelemetryOptions, SamplerName } from './types';
 export { annotateServerSpan, activeTraceId, endSpan, recordError, serverSpan, errorType } from './span';
 export { getRequestId, setRequestId, resolveRequestId, isValidRequestId, REQUEST_ID_HEADER } from './request-id';
 export * from './attributes';
+export { excludeServerFromTracing } from './instrumentations';
+export { isValidTraceId, withPinnedTraceId } from './trace-id';

@@ -9,8 +9,15 @@ import { summarizeSql } from './sql-summary';
 import { getRequestId } from './request-id';
 import { context } from '@opentelemetry/api';
 
+const untracedServers = new WeakSet<object>();
+
+/** Requests to this server get no span: for the in-process Gemini stand-in. */
+export function excludeServerFromTracing(server: object): void {
+  untracedServers.add(server);
+}
+
 export interface InstrumentationOptions {
-  /** Incoming paths served without a span (probes). */
+  /** Incoming paths served without a span (probes); a path ending in `/` is a prefix. */
   untracedPaths: readonly string[];
   /** Record SQL parameter values on pg spans. Off by default: values can hold personal data. */
   captureSqlParameters: boolean;
@@ -30,10 +37,15 @@ function pathOf(request: IncomingMessage): string {
  * for pg and outgoing calls, so a background query never becomes an orphan root.
  */
 export function createInstrumentations({ untracedPaths, captureSqlParameters }: InstrumentationOptions): Instrumentation[] {
-  const untraced = new Set(untracedPaths);
+  const exact = new Set(untracedPaths.filter((path) => !path.endsWith('/')));
+  const prefixes = untracedPaths.filter((path) => path.endsWith('/'));
+  const isUntraced = (request: IncomingMessage) => {
+    const path = pathOf(request);
+    return exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix)) || untracedServers.has((request.socket as { server?: object }).server ?? {});
+  };
   return [
     new HttpInstrumentation({
-      ignoreIncomingRequestHook: (request) => untraced.has(pathOf(request)),
+      ignoreIncomingRequestHook: isUntraced,
       requireParentforOutgoingSpans: true,
       requestHook: (span) => {
         const requestId = getRequestId(context.active());

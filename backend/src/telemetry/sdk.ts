@@ -11,9 +11,11 @@ import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
   ParentBasedSampler,
+  RandomIdGenerator,
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
   TracerProvider,
+  type IdGenerator,
   type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
@@ -22,7 +24,19 @@ import { DIAG_LEVELS, diagLoggerFor } from './diag';
 import { MonitoredExporter } from './export-monitor';
 import { createInstrumentations } from './instrumentations';
 import { RequestIdPropagator } from './request-id';
+import { takePinnedTraceId } from './trace-id';
 import type { SamplerName, Telemetry, TelemetryOptions } from './types';
+
+/** Random ids, except a trace id pinned by `withPinnedTraceId` for the next root span. */
+class PinnableIdGenerator implements IdGenerator {
+  private readonly random = new RandomIdGenerator();
+  generateTraceId(): string {
+    return takePinnedTraceId() ?? this.random.generateTraceId();
+  }
+  generateSpanId(): string {
+    return this.random.generateSpanId();
+  }
+}
 
 export function createSampler(name: SamplerName, ratio: number): Sampler {
   switch (name) {
@@ -131,6 +145,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     resource,
     sampler: createSampler(options.sampler.name, options.sampler.ratio),
     spanProcessors: processors,
+    idGenerator: new PinnableIdGenerator(),
   });
   void otlp?.checkReachable();
   propagation.setGlobalPropagator(createPropagator(options.propagators));

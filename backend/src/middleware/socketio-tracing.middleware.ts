@@ -1,0 +1,160 @@
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  context,
+  propagation,
+  trace,
+  type Attributes,
+  type Context,
+  type SpanContext,
+} from '@opentelemetry/api';
+import type { Socket } from 'socket.io';
+import { isAppError } from '../errors/app-error';
+import { ATTR_ENDUSER_ID, ATTR_ERROR_TYPE, ATTR_SESSION_ID, endSpan, isValidTraceId, withPinnedTraceId } from '../telemetry';
+
+/** Names the Socket.io spans use: messaging conventions plus the plan's `socket.id`. */
+const ATTR_MESSAGING_SYSTEM = 'messaging.system';
+const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
+const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
+const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
+const ATTR_SOCKET_ID = 'socket.id';
+const ATTR_SOCKET_EVENT = 'socket.io.event';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface SocketTrace {
+  /** Where event spans start: the connection span inside the client's trace, or none. */
+  parent: Context | undefined;
+  /** The handshake's context without a span (it carries the connection's request id). */
+  base: Context;
+  /** The connection span, linked from events that start their own trace. */
+  connection: SpanContext;
+  userId: string | undefined;
+}
+
+const traces = new WeakMap<Socket, SocketTrace>();
+const tracer = trace.getTracer('renovation-agent-backend/socket.io');
+
+function header(socket: Socket, name: string): string | undefined {
+  const value = socket.handshake.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The client's trace context from the handshake: W3C `traceparent`/`tracestate` headers,
+ * or `auth.traceparent`/`auth.tracestate` (browsers cannot set WebSocket headers).
+ */
+function extractHandshake(socket: Socket): Context {
+  const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+  const carrier: Record<string, string> = {};
+  for (const name of ['traceparent', 'tracestate', 'baggage', 'x-request-id']) {
+    const value = header(socket, name) ?? (typeof auth[name] === 'string' ? (auth[name] as string) : undefined);
+    if (value !== undefined) carrier[name] = value;
+  }
+  return propagation.extract(ROOT_CONTEXT, carrier);
+}
+
+export type TracedHandler = (payload: unknown, ack: ((response: unknown) => void) | undefined) => Promise<void>;
+
+export interface SocketTracingOptions {
+  /** Reports an error a handler threw before acknowledging; the app turns it into `{ok:false,error}`. */
+  onUnacknowledgedError: (error: unknown, ack: ((response: unknown) => void) | undefined, socket: Socket) => void;
+}
+
+/**
+ * Tracing for Socket.io, which the contrib instrumentation does not do usefully (it
+ * propagates no context at all, so it is not loaded).
+ *
+ * - `connection` (an `io.use` middleware, after authentication): a short
+ *   `socket.io connection` span for the handshake. If the client sent trace context
+ *   (`traceparent`, or a bare `x-trace-id`), the span joins that trace and every event
+ *   span of the connection becomes its child: one trace for the whole conversation.
+ *   Without it, each event starts its own trace, linked to the connection span, so
+ *   that an hour-long connection does not become one unreadable trace.
+ * - `on(socket, event, handler)`: a `socket.io <event>` CONSUMER span around the
+ *   handler, active while it runs and ended when its promise settles (its work, not
+ *   its return), ERROR with an exception event when it fails with a server error.
+ */
+export function createSocketTracing({ onUnacknowledgedError }: SocketTracingOptions) {
+  function connection(socket: Socket, next: (error?: Error) => void): void {
+    try {
+      const userId = typeof socket.data?.userId === 'string' ? (socket.data.userId as string) : undefined;
+      const extracted = extractHandshake(socket);
+      const attributes: Attributes = {
+        [ATTR_MESSAGING_SYSTEM]: 'socket.io',
+        [ATTR_MESSAGING_OPERATION_TYPE]: 'receive',
+        [ATTR_MESSAGING_DESTINATION_NAME]: socket.nsp.name,
+        [ATTR_SOCKET_ID]: socket.id,
+        ...(userId !== undefined ? { [ATTR_ENDUSER_ID]: userId } : {}),
+      };
+      const joined = trace.getSpanContext(extracted) !== undefined;
+      const bareTraceId = header(socket, 'x-trace-id')?.toLowerCase();
+      const start = () => tracer.startSpan('socket.io connection', { kind: SpanKind.SERVER, attributes }, extracted);
+      const span = !joined && isValidTraceId(bareTraceId) ? withPinnedTraceId(bareTraceId, start) : start();
+      const inTrace = joined || isValidTraceId(bareTraceId);
+      traces.set(socket, {
+        parent: inTrace ? trace.setSpan(extracted, span) : undefined,
+        base: trace.deleteSpan(extracted),
+        connection: span.spanContext(),
+        userId,
+      });
+      span.end();
+    } catch {
+      // tracing must not refuse a connection
+    }
+    next();
+  }
+
+  function on(socket: Socket, event: string, handler: TracedHandler): void {
+    socket.on(event, (...args: unknown[]) => {
+      const last = args.at(-1);
+      const ack = typeof last === 'function' ? (last as (response: unknown) => void) : undefined;
+      const payload = ack && args.length === 1 ? undefined : args[0];
+      let acknowledged = false;
+      const once = ack
+        ? (response: unknown) => {
+            if (acknowledged) return;
+            acknowledged = true;
+            ack(response);
+          }
+        : undefined;
+
+      const state = traces.get(socket);
+      const sessionId = (payload as { sessionId?: unknown } | undefined)?.sessionId;
+      const attributes: Attributes = {
+        [ATTR_MESSAGING_SYSTEM]: 'socket.io',
+        [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+        [ATTR_MESSAGING_OPERATION_NAME]: event,
+        [ATTR_MESSAGING_DESTINATION_NAME]: socket.nsp.name,
+        [ATTR_SOCKET_EVENT]: event,
+        [ATTR_SOCKET_ID]: socket.id,
+        ...(state?.userId !== undefined ? { [ATTR_ENDUSER_ID]: state.userId } : {}),
+        ...(typeof sessionId === 'string' && UUID.test(sessionId) ? { [ATTR_SESSION_ID]: sessionId } : {}),
+      };
+      const span = tracer.startSpan(
+        `socket.io ${event}`,
+        { kind: SpanKind.CONSUMER, attributes, links: state && state.parent === undefined ? [{ context: state.connection }] : [] },
+        state?.parent ?? state?.base ?? ROOT_CONTEXT,
+      );
+      const settle = (error?: unknown) => {
+        try {
+          if (error === undefined) endSpan(span);
+          else if (isAppError(error) && error.status < 500) {
+            // the client's mistake: worth finding, not an error of ours
+            span.setAttribute(ATTR_ERROR_TYPE, error.code);
+            endSpan(span);
+          } else endSpan(span, error);
+        } catch {
+          // ignore
+        }
+        if (error !== undefined && !acknowledged) onUnacknowledgedError(error, once, socket);
+      };
+      // An explicit base context: the transport's own (an untraced polling request)
+      // would suppress every span below.
+      context
+        .with(trace.setSpan(state?.parent ?? state?.base ?? ROOT_CONTEXT, span), () => handler(payload, once))
+        .then(() => settle(), settle);
+    });
+  }
+
+  return { connection, on };
+}

@@ -1,0 +1,73 @@
+import type { Socket } from 'socket.io';
+import { z } from 'zod';
+import { toAgentError } from '../agent/errors';
+import { AppError } from '../errors/app-error';
+import type { ChatService } from '../services/chat.service';
+import type { Logger } from '../utils/logger';
+
+export const userMessageSchema = z.strictObject({
+  sessionId: z.uuid({ message: 'sessionId must be a UUID' }),
+  content: z.string().trim().min(1, 'content must not be empty').max(4_000, 'content must be at most 4000 characters'),
+});
+
+export interface ChatHandlerDeps {
+  chat: ChatService;
+  logger: Logger;
+  /** Replies a socket may have in progress at once. */
+  maxConcurrentReplies: number;
+  /** Tracks work for graceful shutdown; refuses new work while draining. */
+  work: { isDraining(): boolean; track<T>(promise: Promise<T>): Promise<T> };
+}
+
+type Ack = ((response: unknown) => void) | undefined;
+
+/**
+ * `chat:user_message {sessionId, content}` with an optional ack: `{ok:true, messageId}`
+ * once the user's message is stored; then `chat:assistant_chunk` while the model
+ * streams, `chat:assistant_message` with the stored reply and its usage, or
+ * `chat:error {sessionId, code, message}`. Errors before the ack are thrown and become
+ * `{ok:false, error}` (see socket-server.ts); the socket always stays usable.
+ */
+export function chatUserMessageHandler(socket: Socket, { chat, logger, maxConcurrentReplies, work }: ChatHandlerDeps) {
+  let inProgress = 0;
+  const abort = new AbortController();
+  // a plain abort (an AbortError): the Gemini SDK reports a custom reason as a stream failure
+  socket.once('disconnect', () => abort.abort());
+
+  return async function onUserMessage(payload: unknown, ack: Ack): Promise<void> {
+    const userId = socket.data.userId as string;
+    if (work.isDraining()) throw new AppError('SERVICE_UNAVAILABLE', 'the server is restarting; send the message again in a moment');
+    const input = userMessageSchema.parse(payload);
+    if (inProgress >= maxConcurrentReplies) throw new AppError('RATE_LIMITED', 'wait for the current reply before sending another message');
+    inProgress += 1;
+    try {
+      await work.track(
+        (async () => {
+          const { messageId } = await chat.storeUserMessage(userId, input);
+          ack?.({ ok: true, messageId });
+          try {
+            const reply = await chat.answer({
+              userId,
+              sessionId: input.sessionId,
+              signal: abort.signal,
+              onDelta: (delta, assistantId) => socket.emit('chat:assistant_chunk', { sessionId: input.sessionId, messageId: assistantId, delta }),
+            });
+            socket.emit('chat:assistant_message', {
+              sessionId: input.sessionId,
+              messageId: reply.id,
+              content: reply.content,
+              usage: { inputTokens: reply.usage.inputTokens, outputTokens: reply.usage.outputTokens },
+            });
+          } catch (error) {
+            const appError = toAgentError(error);
+            if (socket.connected) socket.emit('chat:error', { sessionId: input.sessionId, code: appError.code, message: appError.message });
+            logger.warn({ err: error, code: appError.code, sessionId: input.sessionId }, 'chat reply failed');
+            throw appError;
+          }
+        })(),
+      );
+    } finally {
+      inProgress -= 1;
+    }
+  };
+}

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { desc, eq, sql } from 'drizzle-orm';
+import type { Agent } from '../agent/agent';
+import type { Database } from '../db/client';
+import { messages } from '../db/schema';
+import type { SessionsService } from './sessions.service';
+
+export interface AssistantMessage {
+  id: string;
+  sessionId: string;
+  content: string;
+  model: string;
+  usage: { inputTokens: number; outputTokens: number; reasoningTokens: number };
+  costUsd: number | undefined;
+}
+
+export interface SessionUsage {
+  sessionId: string;
+  assistantMessages: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  estimatedCostUsd: number;
+  currency: 'USD';
+}
+
+export interface ChatService {
+  /** Stores the user's message in one of their sessions (NOT_FOUND otherwise). */
+  storeUserMessage(userId: string, input: { sessionId: string; content: string }): Promise<{ messageId: string }>;
+  /** Answers the session's latest user message: streams deltas, stores and returns the reply. */
+  answer(input: {
+    userId: string;
+    sessionId: string;
+    signal?: AbortSignal;
+    onStart?: (messageId: string) => void;
+    onDelta?: (delta: string, messageId: string) => void;
+  }): Promise<AssistantMessage>;
+  /** Token and cost totals of the caller's session. */
+  usage(userId: string, sessionId: string): Promise<SessionUsage>;
+}
+
+export function createChatService({ db, sessions, agent, historyLimit }: { db: Database; sessions: SessionsService; agent: Agent; historyLimit: number }): ChatService {
+  return {
+    async storeUserMessage(userId, { sessionId, content }) {
+      await sessions.get(userId, sessionId);
+      const [row] = await db.insert(messages).values({ sessionId, userId, role: 'user', content }).returning({ id: messages.id });
+      if (row === undefined) throw new Error('insert returned no row');
+      return { messageId: row.id };
+    },
+
+    async answer({ userId, sessionId, signal, onStart, onDelta }) {
+      const recent = await db
+        .select({ role: messages.role, content: messages.content })
+        .from(messages)
+        .where(eq(messages.sessionId, sessionId))
+        .orderBy(desc(messages.createdAt), desc(messages.id))
+        .limit(historyLimit);
+      const messageId = randomUUID();
+      onStart?.(messageId);
+      const reply = await agent.reply({
+        sessionId,
+        userId,
+        history: recent.reverse(),
+        ...(signal ? { signal } : {}),
+        onDelta: (delta) => onDelta?.(delta, messageId),
+      });
+      const usage = { inputTokens: reply.usage.inputTokens, outputTokens: reply.usage.outputTokens, reasoningTokens: reply.usage.reasoningTokens ?? 0 };
+      await db.insert(messages).values({
+        id: messageId,
+        sessionId,
+        userId,
+        role: 'assistant',
+        content: reply.content,
+        model: reply.model,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        costUsd: reply.costUsd ?? null,
+      });
+      return { id: messageId, sessionId, content: reply.content, model: reply.model, usage, costUsd: reply.costUsd };
+    },
+
+    async usage(userId, sessionId) {
+      await sessions.get(userId, sessionId);
+      const [row] = await db
+        .select({
+          assistantMessages: sql<number>`count(*) filter (where ${messages.role} = 'assistant')`.mapWith(Number),
+          inputTokens: sql<number>`coalesce(sum(${messages.inputTokens}), 0)`.mapWith(Number),
+          outputTokens: sql<number>`coalesce(sum(${messages.outputTokens}), 0)`.mapWith(Number),
+          costUsd: sql<number>`coalesce(sum(${messages.costUsd}), 0)`.mapWith(Number),
+        })
+        .from(messages)
+        .where(eq(messages.sessionId, sessionId));
+      const totals = row ?? { assistantMessages: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+      return {
+        sessionId,
+        assistantMessages: totals.assistantMessages,
+        inputTokens: totals.inputTokens,
+        outputTokens: totals.outputTokens,
+        totalTokens: totals.inputTokens + totals.outputTokens,
+        estimatedCostUsd: Math.round(totals.costUsd * 1e9) / 1e9,
+        currency: 'USD',
+      };
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { boundedMessagesJson, type GenAIMessage } from './content';
+
+describe('boundedMessagesJson', () => {
+  const messages: GenAIMessage[] = [
+    { role: 'system', parts: [{ type: 'text', content: 'You are helpful.' }] },
+    { role: 'user', parts: [{ type: 'text', content: 'é"\\'.repeat(3000) }] },
+    { role: 'assistant', parts: [{ type: 'tool_call', id: '1', name: 'estimate', arguments: { room: 'kitchen' } }] },
+  ];
+
+  it('when the messages fit, then they are written as they are', () => {
+    expect(JSON.parse(boundedMessagesJson(messages.slice(0, 1), 1000))).toEqual(messages.slice(0, 1));
+  });
+
+  it.each([200, 1000, 5000])('when they exceed %i characters, then the longest text is cut and the JSON stays valid and within the limit', (limit) => {
+    const json = boundedMessagesJson(messages, limit);
+    expect(json.length).toBeLessThanOrEqual(limit);
+    const parsed = JSON.parse(json) as GenAIMessage[];
+    expect(parsed.at(-1)).toEqual(messages.at(-1));
+    const user = parsed.find((message) => message.role === 'user');
+    if (user) expect((user.parts[0] as { content: string }).content.endsWith('…')).toBe(true);
+  });
+
+  it('when even empty texts do not fit, then the oldest messages go first', () => {
+    const json = boundedMessagesJson(messages, 120);
+    expect(json.length).toBeLessThanOrEqual(120);
+    expect((JSON.parse(json) as GenAIMessage[]).at(-1)?.role).toBe('assistant');
+  });
+});

@@ -1,0 +1,141 @@
+import { SpanKind, context, trace, type Attributes } from '@opentelemetry/api';
+import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
+import type { Serialized } from '@langchain/core/load/serializable';
+import type { ChainValues } from '@langchain/core/utils/types';
+import { endSpan } from '../span';
+import { getConversationId } from './conversation';
+import { runRegistry, type RunRegistry } from './run-registry';
+import * as attr from './semconv';
+
+const tracer = trace.getTracer('renovation-agent-backend/langgraph');
+
+export interface LangGraphTracingOptions {
+  /** Record tool arguments and results (`gen_ai.tool.call.*`). Off by default: they carry user data. */
+  captureContent?: boolean;
+  registry?: RunRegistry;
+}
+
+function conversationAttributes(): Attributes {
+  const conversationId = getConversationId(context.active());
+  return conversationId !== undefined ? { [attr.ATTR_GEN_AI_CONVERSATION_ID]: conversationId } : {};
+}
+
+function truncate(value: unknown, limit = 4_096): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  return text.length > limit ? `${text.slice(0, limit)}…` : text;
+}
+
+/**
+ * LangChain callbacks that turn a LangGraph run into spans: one per node step
+ * (`langgraph.node <name>`, with `langgraph.node` and `langgraph.step`) and one per tool
+ * call (`execute_tool <name>`), parented along LangChain's own run tree. Model calls
+ * are traced by `traceAICall` in the model itself, so no chat-model span is made here.
+ * Awaited (not run in the background), so a span exists before the work it describes
+ * starts. Every method is guarded: a tracing failure never reaches the agent.
+ */
+export class LangGraphTracingHandler extends BaseCallbackHandler {
+  override name = 'renovation-agent-otel';
+  private readonly registry: RunRegistry;
+  private readonly captureContent: boolean;
+
+  constructor({ captureContent = false, registry = runRegistry }: LangGraphTracingOptions = {}) {
+    super();
+    this.awaitHandlers = true;
+    this.registry = registry;
+    this.captureContent = captureContent;
+  }
+
+  override handleChainStart(
+    _chain: Serialized,
+    _inputs: ChainValues,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    _runType?: string,
+    runName?: string,
+  ): void {
+    try {
+      if (this.registry.has(runId)) return;
+      const node = metadata?.langgraph_node;
+      const step = metadata?.langgraph_step;
+      const isNodeStep =
+        typeof node === 'string' && runName === node && typeof step === 'number' && tags?.includes(`graph:step:${step}`) && !tags.includes('langsmith:hidden');
+      if (!isNodeStep) {
+        this.registry.addPassThrough(runId, parentRunId);
+        return;
+      }
+      const span = tracer.startSpan(
+        `langgraph.node ${node}`,
+        { kind: SpanKind.INTERNAL, attributes: { [attr.ATTR_LANGGRAPH_NODE]: node, [attr.ATTR_LANGGRAPH_STEP]: step, ...conversationAttributes() } },
+        this.registry.parentContext(parentRunId),
+      );
+      this.registry.addSpan(runId, parentRunId, span);
+    } catch {
+      // tracing must not break the agent
+    }
+  }
+
+  override handleChainEnd(_outputs: ChainValues, runId: string): void {
+    this.finish(runId);
+  }
+
+  override handleChainError(error: unknown, runId: string): void {
+    this.finish(runId, error);
+  }
+
+  override handleToolStart(
+    _tool: Serialized,
+    input: string,
+    runId: string,
+    parentRunId?: string,
+    _tags?: string[],
+    _metadata?: Record<string, unknown>,
+    runName?: string,
+    toolCallId?: string,
+  ): void {
+    try {
+      if (this.registry.has(runId)) return;
+      const name = runName ?? 'tool';
+      const attributes: Attributes = {
+        [attr.ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
+        [attr.ATTR_GEN_AI_TOOL_NAME]: name,
+        [attr.ATTR_GEN_AI_TOOL_TYPE]: 'function',
+        ...conversationAttributes(),
+      };
+      if (toolCallId !== undefined) attributes[attr.ATTR_GEN_AI_TOOL_CALL_ID] = toolCallId;
+      if (this.captureContent) attributes[attr.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = truncate(input);
+      const span = tracer.startSpan(`execute_tool ${name}`, { kind: SpanKind.INTERNAL, attributes }, this.registry.parentContext(parentRunId));
+      this.registry.addSpan(runId, parentRunId, span);
+    } catch {
+      // tracing must not break the agent
+    }
+  }
+
+  override handleToolEnd(output: unknown, runId: string): void {
+    // ToolNode turns a thrown tool error into a ToolMessage with status "error"
+    const message = output as { status?: unknown; content?: unknown } | undefined;
+    const failed = message?.status === 'error';
+    if (this.captureContent && !failed) {
+      try {
+        this.registry.spanOf(runId)?.setAttribute(attr.ATTR_GEN_AI_TOOL_CALL_RESULT, truncate(message?.content ?? output));
+      } catch {
+        // ignore
+      }
+    }
+    this.finish(runId, failed ? Object.assign(new Error(truncate(message?.content, 256)), { name: 'ToolError' }) : undefined);
+  }
+
+  override handleToolError(error: unknown, runId: string): void {
+    this.finish(runId, error);
+  }
+
+  private finish(runId: string, error?: unknown): void {
+    try {
+      const span = this.registry.take(runId);
+      if (span !== undefined) endSpan(span, error);
+    } catch {
+      // tracing must not break the agent
+    }
+  }
+}

@@ -1,0 +1,354 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startGeminiStandIn, type GeminiStandIn } from '../src/gemini-stand-in/server';
+import { connectChat } from './helpers/chat-client';
+import { ancestorsOf, formatTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
+import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over HTTP)', () => {
+  let receiver: OtlpReceiver;
+  let gemini: GeminiStandIn;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
+    server = await startServer({
+      env: {
+        ...testEnv(inject('databaseUrl'), receiver.url),
+        GEMINI_BASE_URL: gemini.baseUrl,
+        GEMINI_API_KEY: 'test-key-not-secret',
+        GEMINI_MAX_RETRIES: '0',
+        GEMINI_TEMPERATURE: '0.2',
+        GEMINI_MAX_OUTPUT_TOKENS: '1024',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await gemini?.close();
+    await receiver?.close();
+  });
+
+  async function newSession(title = 'Kitchen refit', budgetCents = 2_000_000) {
+    const userId = uniqueUser();
+    const token = await tokenFor(userId);
+    const { body } = await api(server, 'POST', '/api/sessions', { token, body: { title, budgetCents } });
+    return { userId, token, sessionId: body.id as string };
+  }
+
+  async function traceOf(predicate: (span: ReceivedSpan) => boolean, settleMs = 300): Promise<ReceivedSpan[]> {
+    const anchor = await receiver.waitForSpan(predicate);
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    return receiver.trace(anchor.traceId);
+  }
+
+  it('when a token is missing or bad, then the handshake is refused with "unauthorized"', async () => {
+    await expect(connectChat(server.url)).rejects.toThrow('unauthorized');
+    await expect(connectChat(server.url, { token: 'not-a-jwt' })).rejects.toThrow('unauthorized');
+    await expect(connectChat(server.url, { token: await tokenFor('eve', { secret: 'x'.repeat(48) }) })).rejects.toThrow('unauthorized');
+  });
+
+  it('when a message calls a tool, then one trace holds event → graph → nodes → two model calls and a tool → HTTP and SQL, with the stand-in’s token figures', async () => {
+    const { userId, token, sessionId } = await newSession();
+    gemini.enqueue(
+      { functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'kitchen', areaSqm: 12, finish: 'standard' } }], usage: { promptTokens: 100, candidatesTokens: 10, thoughtsTokens: 5 } },
+      { text: 'A 12 m² kitchen comes to about €24,000, over your €20,000 budget.', usage: { promptTokens: 150, candidatesTokens: 40 } },
+    );
+    const requestsBefore = gemini.requests.length;
+    const chat = await connectChat(server.url, { token, headers: { traceparent: `00-${TRACE_ID.replace('4bf9', 'aaaa')}-00f067aa0ba902b7-01` } });
+    const ack = await chat.send({ sessionId, content: 'What does a 12 m2 kitchen cost?' });
+    expect(ack).toEqual({ ok: true, messageId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    const reply = await chat.nextReply();
+    chat.close();
+
+    expect(reply.error).toBeUndefined();
+    expect(reply.message).toMatchObject({ sessionId, content: 'A 12 m² kitchen comes to about €24,000, over your €20,000 budget.' });
+    expect(reply.chunks.length).toBeGreaterThan(3);
+    expect(reply.chunks.map((chunk) => chunk.delta).join('')).toBe(reply.message!.content);
+    expect(new Set(reply.chunks.map((chunk) => chunk.messageId))).toEqual(new Set([reply.message!.messageId]));
+    // usage: the model's own figures, thinking counted as output, summed over both calls
+    expect(reply.message!.usage).toEqual({ inputTokens: 250, outputTokens: 55 });
+
+    const spans = await traceOf((span) => span.name === 'langgraph.graph.stream' && span.attributes['gen_ai.conversation.id'] === sessionId);
+    const tree = formatTree(spans);
+    const find = (name: string) => spans.filter((span) => span.name === name);
+    const [event] = find('socket.io chat:user_message');
+    expect(event, tree).toBeDefined();
+    expect(event!.kind).toBe('CONSUMER');
+    expect(event!.attributes).toMatchObject({ 'messaging.system': 'socket.io', 'socket.io.event': 'chat:user_message', 'session.id': sessionId, 'enduser.id': userId });
+    expect(event!.attributes['socket.id']).toEqual(expect.any(String));
+
+    const [graph] = find('langgraph.graph.stream');
+    expect(graph!.parentSpanId, tree).toBe(event!.spanId);
+    const nodes = find('langgraph.node agent').concat(find('langgraph.node tools')).sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+    expect(nodes.map((node) => [node.attributes['langgraph.node'], node.attributes['langgraph.step']]), tree).toEqual([
+      ['agent', 1],
+      ['tools', 2],
+      ['agent', 3],
+    ]);
+    for (const node of nodes) expect(node.parentSpanId, tree).toBe(graph!.spanId);
+
+    const aiCalls = find('ai.chat.invoke').sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+    expect(aiCalls, tree).toHaveLength(2);
+    expect(aiCalls.map((call) => call.parentSpanId)).toEqual([nodes[0]!.spanId, nodes[2]!.spanId]);
+    for (const call of aiCalls) {
+      expect(call.kind).toBe('CLIENT');
+      expect(call.attributes).toMatchObject({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'gcp.gemini',
+        'gen_ai.request.model': 'gemini-2.5-flash',
+        'gen_ai.response.model': 'gemini-2.5-flash',
+        'gen_ai.request.temperature': 0.2,
+        'gen_ai.request.max_tokens': 1024,
+        'gen_ai.request.stream': true,
+        'gen_ai.response.finish_reasons': ['stop'],
+        'gen_ai.conversation.id': sessionId,
+        'ai.system': 'gemini',
+        'ai.model': 'gemini-2.5-flash',
+        'gen_ai.usage.cost.currency': 'USD',
+      });
+      expect(call.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
+    }
+    expect(aiCalls[0]!.attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 100,
+      'gen_ai.usage.output_tokens': 15,
+      'gen_ai.usage.reasoning.output_tokens': 5,
+      'ai.usage.prompt_tokens': 100,
+      'ai.usage.completion_tokens': 15,
+    });
+    expect(aiCalls[0]!.attributes['gen_ai.usage.cost.amount']).toBeCloseTo((100 * 0.3 + 15 * 2.5) / 1e6, 12);
+    expect(aiCalls[1]!.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 150, 'gen_ai.usage.output_tokens': 40 });
+
+    // each model call's HTTP request is its child and carried its traceparent to "Gemini"
+    const calls = gemini.requests.slice(requestsBefore);
+    expect(calls).toHaveLength(2);
+    for (const [index, call] of aiCalls.entries()) {
+      const http = spans.find((span) => span.parentSpanId === call.spanId && span.kind === 'CLIENT');
+      expect(http, tree).toBeDefined();
+      expect(String(http!.attributes['url.full'])).toContain(':streamGenerateContent?alt=sse');
+      expect(calls[index]!.headers.traceparent).toBe(`00-${call.traceId}-${http!.spanId}-01`);
+      expect(calls[index]!.path).toBe('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse');
+    }
+
+    const [tool] = find('execute_tool estimate_renovation_cost');
+    expect(tool!.parentSpanId, tree).toBe(nodes[1]!.spanId);
+    expect(tool!.attributes).toMatchObject({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'estimate_renovation_cost', 'gen_ai.conversation.id': sessionId });
+    const toolQueries = spans.filter((span) => span.parentSpanId === tool!.spanId);
+    expect(toolQueries.map((span) => span.name).sort(), tree).toEqual(['SELECT renovation_prices', 'SELECT renovation_sessions']);
+
+    // the event's own SQL (store the user's message, read history, store the reply) sits under the event
+    const inserts = spans.filter((span) => span.name === 'INSERT messages');
+    expect(inserts, tree).toHaveLength(2);
+    for (const insert of inserts) expect(ancestorsOf(spans, insert).map((span) => span.spanId)).toContain(event!.spanId);
+
+    const ids = new Set(spans.map((span) => span.spanId));
+    const roots = spans.filter((span) => span.parentSpanId === undefined || !ids.has(span.parentSpanId));
+    expect(roots.map((span) => span.name), tree).toEqual(['socket.io connection']);
+
+    // stored, with usage and cost, and summed per session
+    const stored = await api(server, 'GET', `/api/sessions/${sessionId}`, { token });
+    expect(stored.body.messages.map((message: { role: string }) => message.role)).toEqual(['user', 'assistant']);
+    expect(stored.body.messages[1]).toMatchObject({ id: reply.message!.messageId, inputTokens: 250, outputTokens: 55, model: 'gemini-2.5-flash' });
+    const usage = await api(server, 'GET', `/api/sessions/${sessionId}/usage`, { token });
+    expect(usage.body).toMatchObject({ sessionId, assistantMessages: 1, inputTokens: 250, outputTokens: 55, totalTokens: 305, currency: 'USD' });
+    expect(usage.body.estimatedCostUsd).toBeCloseTo((250 * 0.3 + 55 * 2.5) / 1e6, 6);
+  });
+
+  it('when the handshake carries a traceparent, then the event span is in that trace, below the connection span', async () => {
+    const { token, sessionId } = await newSession();
+    const chat = await connectChat(server.url, { token, headers: { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` } });
+    gemini.enqueue({ text: 'Hello there.' });
+    await chat.send({ sessionId, content: 'hi' });
+    await chat.nextReply();
+    chat.close();
+    const spans = await traceOf((span) => span.traceId === TRACE_ID && span.name === 'socket.io chat:user_message');
+    const connection = spans.find((span) => span.name === 'socket.io connection');
+    const event = spans.find((span) => span.name === 'socket.io chat:user_message');
+    expect(connection?.parentSpanId).toBe('00f067aa0ba902b7');
+    expect(event?.parentSpanId).toBe(connection?.spanId);
+  });
+
+  it('when a browser sends the traceparent in auth, or a client only has an x-trace-id, then events join that trace', async () => {
+    const { token, sessionId } = await newSession();
+    const viaAuth = 'b'.repeat(32);
+    const chat = await connectChat(server.url, { token, auth: { traceparent: `00-${viaAuth}-${'c'.repeat(16)}-01` } });
+    gemini.enqueue({ text: 'One.' });
+    await chat.send({ sessionId, content: 'first' });
+    await chat.nextReply();
+    chat.close();
+    await receiver.waitForSpan((span) => span.traceId === viaAuth && span.name === 'socket.io chat:user_message');
+
+    const bare = 'd'.repeat(31) + 'e';
+    const second = await connectChat(server.url, { token, headers: { 'x-trace-id': bare } });
+    gemini.enqueue({ text: 'Two.' });
+    await second.send({ sessionId, content: 'second' });
+    await second.nextReply();
+    second.close();
+    const spans = await traceOf((span) => span.traceId === bare && span.name === 'socket.io chat:user_message');
+    const connection = spans.find((span) => span.name === 'socket.io connection');
+    // a clean root in the client's trace, not a made-up parent
+    expect(connection?.parentSpanId).toBeUndefined();
+    expect(spans.find((span) => span.name === 'socket.io chat:user_message')?.parentSpanId).toBe(connection?.spanId);
+  });
+
+  it('when the handshake carries no trace context, then each event starts its own trace linked to the connection span', async () => {
+    const { token, sessionId } = await newSession();
+    const chat = await connectChat(server.url, { token });
+    gemini.enqueue({ text: 'A.' }, { text: 'B.' });
+    await chat.send({ sessionId, content: 'one' });
+    await chat.nextReply();
+    await chat.send({ sessionId, content: 'two' });
+    await chat.nextReply();
+    chat.close();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const events = receiver.spans().filter((span) => span.name === 'socket.io chat:user_message' && span.attributes['session.id'] === sessionId);
+    expect(events).toHaveLength(2);
+    expect(events[0]!.traceId).not.toBe(events[1]!.traceId);
+    const connection = receiver.spans().find((span) => span.name === 'socket.io connection' && span.attributes['socket.id'] === events[0]!.attributes['socket.id']);
+    for (const event of events) {
+      expect(event.parentSpanId).toBeUndefined();
+      expect(event.links).toEqual([expect.objectContaining({ traceId: connection!.traceId, spanId: connection!.spanId })]);
+    }
+  });
+
+  it('when Gemini answers 429, then the user gets chat:error, the model span is ERROR with an exception event, and the next message works', async () => {
+    const { token, sessionId } = await newSession();
+    const chat = await connectChat(server.url, { token });
+    gemini.enqueue({ status: 429, message: 'Resource has been exhausted (e.g. check quota).', grpcStatus: 'RESOURCE_EXHAUSTED' });
+    const ack = await chat.send({ sessionId, content: 'estimate please' });
+    expect(ack.ok).toBe(true);
+    const failed = await chat.nextReply();
+    expect(failed.error).toEqual({ sessionId, code: 'AI_RATE_LIMITED', message: expect.any(String) });
+
+    const spans = await traceOf((span) => span.name === 'ai.chat.invoke' && span.attributes['gen_ai.conversation.id'] === sessionId && span.status.code === 'ERROR');
+    const call = spans.find((span) => span.name === 'ai.chat.invoke')!;
+    expect(call.attributes['error.type']).toBe('429');
+    expect(call.events.map((event) => event.name)).toContain('exception');
+    const event = spans.find((span) => span.name === 'socket.io chat:user_message')!;
+    expect(event.status.code).toBe('ERROR');
+    expect(spans.find((span) => span.name === 'langgraph.graph.stream')?.status.code).toBe('ERROR');
+
+    expect((await api(server, 'GET', '/health')).status).toBe(200);
+    gemini.enqueue({ text: 'Back to normal.' });
+    expect((await chat.send({ sessionId, content: 'again' })).ok).toBe(true);
+    expect((await chat.nextReply()).message?.content).toBe('Back to normal.');
+    chat.close();
+    // the failed turn stored only the user's message
+    const stored = await api(server, 'GET', `/api/sessions/${sessionId}`, { token });
+    expect(stored.body.messages.map((message: { role: string }) => message.role)).toEqual(['user', 'user', 'assistant']);
+  });
+
+  it('when the client disconnects mid-stream, then the abandoned model call and the run still end their spans', async () => {
+    const { token, sessionId } = await newSession();
+    const chat = await connectChat(server.url, { token });
+    gemini.enqueue({ text: 'word '.repeat(200), delayMs: 30 });
+    await chat.send({ sessionId, content: 'long answer please' });
+    await new Promise<void>((resolve) => chat.socket.once('chat:assistant_chunk', () => resolve()));
+    chat.close();
+    const spans = await traceOf((span) => span.name === 'langgraph.graph.stream' && span.attributes['gen_ai.conversation.id'] === sessionId);
+    const call = spans.find((span) => span.name === 'ai.chat.invoke');
+    expect(call?.status.code).toBe('ERROR');
+    expect(call?.attributes['error.type']).toBe('aborted');
+    expect(spans.find((span) => span.name === 'langgraph.node agent')).toBeDefined();
+  });
+
+  it('when the user’s text is sent, then it appears in no span and no log line (content capture is off)', async () => {
+    const { token, sessionId } = await newSession();
+    const secret = `my neighbour Ms ${uniqueUser('private')} lives next door`;
+    const chat = await connectChat(server.url, { token });
+    gemini.enqueue({ text: 'Noted.' });
+    await chat.send({ sessionId, content: secret });
+    await chat.nextReply();
+    chat.close();
+    await traceOf((span) => span.name === 'langgraph.graph.stream' && span.attributes['gen_ai.conversation.id'] === sessionId);
+    const exported = JSON.stringify(receiver.spans(), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    expect(exported).not.toContain(secret);
+    expect(exported).not.toContain('gen_ai.input.messages');
+    expect(server.output()).not.toContain(secret);
+    expect(server.output()).not.toContain('test-key-not-secret');
+    expect(exported).not.toContain('test-key-not-secret');
+  });
+
+  it('when payloads are invalid, the session unknown or someone else’s, then the ack says why, nothing is stored, and the socket stays usable', async () => {
+    const { token, sessionId } = await newSession();
+    const other = await newSession('Not yours');
+    const chat = await connectChat(server.url, { token });
+    const cases: Array<[unknown, string]> = [
+      ['just a string', 'VALIDATION_FAILED'],
+      [{ sessionId }, 'VALIDATION_FAILED'],
+      [{ sessionId, content: '' }, 'VALIDATION_FAILED'],
+      [{ sessionId, content: 'x'.repeat(4001) }, 'VALIDATION_FAILED'],
+      [{ sessionId: 'not-a-uuid', content: 'hi' }, 'VALIDATION_FAILED'],
+      [{ sessionId, content: 'hi', extra: true }, 'VALIDATION_FAILED'],
+      [{ sessionId: '00000000-0000-4000-8000-000000000000', content: 'hi' }, 'NOT_FOUND'],
+      [{ sessionId: other.sessionId, content: 'hi' }, 'NOT_FOUND'],
+    ];
+    for (const [payload, code] of cases) {
+      const ack = await chat.send(payload);
+      expect(ack, JSON.stringify(payload).slice(0, 80)).toEqual({ ok: false, error: { code, message: expect.any(String) } });
+      expect(chat.socket.connected).toBe(true);
+    }
+    for (const { token: owner, sessionId: id } of [{ token, sessionId }, other]) {
+      expect((await api(server, 'GET', `/api/sessions/${id}`, { token: owner })).body.messages).toEqual([]);
+    }
+    gemini.enqueue({ text: 'Still here.' });
+    expect((await chat.send({ sessionId, content: 'hello?' })).ok).toBe(true);
+    expect((await chat.nextReply()).message?.content).toBe('Still here.');
+    chat.close();
+  });
+});
+
+describe('chat with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true', () => {
+  let receiver: OtlpReceiver;
+  let gemini: GeminiStandIn;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
+    server = await startServer({
+      env: {
+        ...testEnv(inject('databaseUrl'), receiver.url),
+        GEMINI_BASE_URL: gemini.baseUrl,
+        GEMINI_API_KEY: 'test-key-not-secret',
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await gemini?.close();
+    await receiver?.close();
+  });
+
+  it('when content capture is on, then prompt, reply and tool arguments are recorded as valid, bounded JSON after the usage figures', async () => {
+    const token = await tokenFor(uniqueUser());
+    const { body: session } = await api(server, 'POST', '/api/sessions', { token, body: { title: 'Loft' } });
+    const text = `Please estimate my ${'very '.repeat(2000)}big 20 m2 attic`;
+    gemini.enqueue({ functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'attic', areaSqm: 20 } }] }, { text: 'About €24,000.' });
+    const chat = await connectChat(server.url, { token });
+    await chat.send({ sessionId: session.id, content: text.slice(0, 4000) });
+    expect((await chat.nextReply()).message?.content).toBe('About €24,000.');
+    chat.close();
+
+    await receiver.waitForSpans((spans) => spans.filter((span) => span.name === 'ai.chat.invoke' && span.attributes['gen_ai.conversation.id'] === session.id).length === 2);
+    const calls = receiver.spans().filter((span) => span.name === 'ai.chat.invoke' && span.attributes['gen_ai.conversation.id'] === session.id);
+    const input = calls[0]!.attributes['gen_ai.input.messages'] as string;
+    expect(input.length).toBeLessThanOrEqual(8192);
+    const messages = JSON.parse(input) as Array<{ role: string; parts: Array<{ type: string; content?: string }> }>;
+    expect(messages[0]).toMatchObject({ role: 'system' });
+    expect(messages.at(-1)).toMatchObject({ role: 'user', parts: [{ type: 'text', content: expect.stringMatching(/^Please estimate my very/) }] });
+    expect(JSON.parse(calls[1]!.attributes['gen_ai.output.messages'] as string)).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: 'About €24,000.' }], finish_reason: 'stop' },
+    ]);
+    const keys = Object.keys(calls[1]!.attributes);
+    expect(keys.indexOf('gen_ai.usage.input_tokens')).toBeLessThan(keys.indexOf('gen_ai.output.messages'));
+    const tool = receiver.spans().find((span) => span.name === 'execute_tool estimate_renovation_cost' && span.traceId === calls[0]!.traceId);
+    expect(JSON.parse(tool!.attributes['gen_ai.tool.call.arguments'] as string)).toMatchObject({ room: 'attic', areaSqm: 20 });
+    expect(JSON.parse(tool!.attributes['gen_ai.tool.call.result'] as string)).toMatchObject({ room: 'attic', totalCents: expect.any(Number) });
+  });
+});
