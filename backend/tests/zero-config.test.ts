@@ -83,7 +83,8 @@ describe('zero-config start (npm start, embedded PostgreSQL, Gemini stand-in)', 
       expect(code).toBe(0);
       expect(ms).toBeLessThan(5_000);
       expect(quiet.logs().some((line) => String(line.msg).startsWith('nothing accepts OTLP at the trace endpoint'))).toBe(true);
-      expect(quiet.logs().find((line) => line.msg === 'spans not exported: the trace backend was unreachable')).toMatchObject({ lostSpans: expect.any(Number) });
+      expect(quiet.logs().find((line) => line.msg === 'telemetry export stopped with spans undelivered')).toMatchObject({ undeliveredSpans: expect.any(Number) });
+      expect(quiet.logs().at(-1)).toMatchObject({ msg: 'shutdown complete', undeliveredSpans: expect.any(Number), exitCode: 0 });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -125,6 +125,11 @@ const schema = z
     OTEL_EXPORTER_OTLP_ENDPOINT: url('Base URL of the OTLP/HTTP receiver; /v1/traces is appended (default http://localhost:4318).'),
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url('Full URL for traces; wins over OTEL_EXPORTER_OTLP_ENDPOINT.'),
     OTEL_EXPORTER_OTLP_HEADERS: optionalString('Headers sent with every export, key1=value1,key2=value2 (API keys go here).'),
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: optionalString('Headers for trace exports only; merged over OTEL_EXPORTER_OTLP_HEADERS.'),
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z
+      .enum(['http/protobuf', 'http/json'])
+      .optional()
+      .describe('OTLP encoding for traces; wins over OTEL_EXPORTER_OTLP_PROTOCOL.'),
     OTEL_EXPORTER_OTLP_PROTOCOL: z
       .enum(['http/protobuf', 'http/json'])
       .default('http/protobuf')
@@ -145,6 +150,13 @@ const schema = z
         return ratio;
       })
       .describe('Sampling ratio for the traceidratio samplers (default 1, production 0.1).'),
+    TRACE_TRUSTED_SAMPLES_PER_SECOND: int(
+      'Trust boundary: traces per second that x-force-sample, critical operations or an incoming sampled traceparent may force; beyond, the ratio decides (0: never).',
+      100,
+    ),
+    TRACE_TRUSTED_SAMPLES_BURST: int('Burst allowed on top of TRACE_TRUSTED_SAMPLES_PER_SECOND (default: the same number).', -1, { min: -1 }),
+    TRACE_EXPORT_BUFFER_SPANS: int('Spans kept while the trace backend is unreachable; beyond, the oldest are dropped and counted.', 20_000, { min: 100 }),
+    TRACE_EXPORT_RETRY_MAX_DELAY_MS: int('Longest pause between two export attempts during an outage.', 30_000, { min: 100 }),
     OTEL_BSP_SCHEDULE_DELAY: int('Delay between two batch exports in ms.', 5000),
     OTEL_BSP_MAX_QUEUE_SIZE: int('Spans kept waiting for export; beyond it new spans are dropped.', 2048, { min: 1 }),
     OTEL_BSP_MAX_EXPORT_BATCH_SIZE: int('Spans per export request.', 512, { min: 1 }),

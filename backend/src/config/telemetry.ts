@@ -45,12 +45,15 @@ export function telemetryOptionsFromEnv(env: Readonly<Env>, logger: Logger): Tel
       attributes: { ...resourceAttributes, 'service.name': serviceName },
     },
     exporters,
-    protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL,
+    protocol: env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL,
     exportTarget: tracesEndpoint,
     sampler: {
       name: env.OTEL_TRACES_SAMPLER ?? (production ? 'parentbased_traceidratio' : 'parentbased_always_on'),
       ratio: env.OTEL_TRACES_SAMPLER_ARG ?? (production ? 0.1 : 1),
+      trustedPerSecond: env.TRACE_TRUSTED_SAMPLES_PER_SECOND,
+      trustedBurst: env.TRACE_TRUSTED_SAMPLES_BURST === -1 ? env.TRACE_TRUSTED_SAMPLES_PER_SECOND : env.TRACE_TRUSTED_SAMPLES_BURST,
     },
+    buffer: { maxSpans: env.TRACE_EXPORT_BUFFER_SPANS, maxRetryDelayMs: env.TRACE_EXPORT_RETRY_MAX_DELAY_MS },
     batch: {
       scheduledDelayMillis: env.OTEL_BSP_SCHEDULE_DELAY,
       maxQueueSize: env.OTEL_BSP_MAX_QUEUE_SIZE,

@@ -41,12 +41,13 @@ function header(socket: Socket, name: string): string | undefined {
 
 /**
  * The client's trace context from the handshake: W3C `traceparent`/`tracestate` headers,
- * or `auth.traceparent`/`auth.tracestate` (browsers cannot set WebSocket headers).
+ * or `auth.traceparent`/`auth.tracestate` (browsers cannot set WebSocket headers), and
+ * `x-force-sample` the same two ways: events of a forced connection are forced.
  */
 function extractHandshake(socket: Socket): Context {
   const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
   const carrier: Record<string, string> = {};
-  for (const name of ['traceparent', 'tracestate', 'baggage', 'x-request-id']) {
+  for (const name of ['traceparent', 'tracestate', 'baggage', 'x-request-id', 'x-force-sample']) {
     const value = header(socket, name) ?? (typeof auth[name] === 'string' ? (auth[name] as string) : undefined);
     if (value !== undefined) carrier[name] = value;
   }

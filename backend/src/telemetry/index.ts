@@ -1,7 +1,8 @@
-export { startTelemetry, createSampler } from './sdk';
+export { startTelemetry } from './sdk';
 export type { Telemetry, TelemetryOptions, SamplerName } from './types';
 export { annotateServerSpan, activeTraceId, endSpan, recordError, serverSpan, errorType } from './span';
 export { getRequestId, setRequestId, resolveRequestId, isValidRequestId, REQUEST_ID_HEADER } from './request-id';
 export * from './attributes';
 export { excludeServerFromTracing } from './instrumentations';
 export { isValidTraceId, withPinnedTraceId } from './trace-id';
+export { FORCE_SAMPLE_HEADER } from './force-sample';

@@ -23,6 +23,23 @@ export interface InstrumentationOptions {
   captureSqlParameters: boolean;
 }
 
+/**
+ * Query parameters whose values never reach a span (`url.query`, `url.full`), on top of
+ * the instrumentation's default list (signatures and cloud credentials). Exact names
+ * (the instrumentation compares them as such); the redacting processor also catches
+ * any parameter whose name merely contains token, key, secret, password or auth.
+ */
+export const REDACTED_QUERY_PARAMS = [
+  'sig',
+  'Signature',
+  'AWSAccessKeyId',
+  'X-Goog-Signature',
+  'X-Amz-Signature',
+  'X-Amz-Credential',
+  'X-Amz-Security-Token',
+  ...['token', 'access_token', 'id_token', 'refresh_token', 'auth', 'authorization', 'jwt', 'code', 'password', 'secret', 'client_secret', 'key', 'api_key', 'apikey', 'apiKey', 'x-api-key', 'session', 'sessionid'],
+];
+
 function pathOf(request: IncomingMessage): string {
   const url = request.url ?? '/';
   const query = url.indexOf('?');
@@ -47,6 +64,8 @@ export function createInstrumentations({ untracedPaths, captureSqlParameters }: 
     new HttpInstrumentation({
       ignoreIncomingRequestHook: isUntraced,
       requireParentforOutgoingSpans: true,
+      redactedQueryParamsServer: REDACTED_QUERY_PARAMS,
+      redactedQueryParams: REDACTED_QUERY_PARAMS,
       requestHook: (span) => {
         const requestId = getRequestId(context.active());
         if (requestId !== undefined) span.setAttribute(ATTR_REQUEST_ID, requestId);

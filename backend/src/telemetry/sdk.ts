@@ -6,26 +6,25 @@ import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/expo
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { defaultResource, detectResources, hostDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
 import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
   BatchSpanProcessor,
   ConsoleSpanExporter,
-  ParentBasedSampler,
   RandomIdGenerator,
   SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
   TracerProvider,
   type IdGenerator,
-  type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from './attributes';
 import { DIAG_LEVELS, diagLoggerFor } from './diag';
-import { MonitoredExporter } from './export-monitor';
+import { ForceSamplePropagator } from './force-sample';
+import { RedactingSpanProcessor } from './redaction';
+import { ResilientExporter } from './resilient-exporter';
+import { AppSampler, TokenBucket } from './sampler';
+import { CRITICAL_OPERATIONS } from './sampling-rules';
 import { createInstrumentations } from './instrumentations';
 import { RequestIdPropagator } from './request-id';
 import { takePinnedTraceId } from './trace-id';
-import type { SamplerName, Telemetry, TelemetryOptions } from './types';
+import type { Telemetry, TelemetryOptions } from './types';
 
 /** Random ids, except a trace id pinned by `withPinnedTraceId` for the next root span. */
 class PinnableIdGenerator implements IdGenerator {
@@ -38,40 +37,30 @@ class PinnableIdGenerator implements IdGenerator {
   }
 }
 
-export function createSampler(name: SamplerName, ratio: number): Sampler {
-  switch (name) {
-    case 'always_on':
-      return new AlwaysOnSampler();
-    case 'always_off':
-      return new AlwaysOffSampler();
-    case 'traceidratio':
-      return new TraceIdRatioBasedSampler(ratio);
-    case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-    case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
-  }
-}
-
 function createPropagator(names: TelemetryOptions['propagators']): TextMapPropagator {
   const propagators: TextMapPropagator[] = [];
   if (!names.includes('none')) {
     if (names.includes('tracecontext')) propagators.push(new W3CTraceContextPropagator());
     if (names.includes('baggage')) propagators.push(new W3CBaggagePropagator());
   }
-  propagators.push(new RequestIdPropagator());
+  propagators.push(new RequestIdPropagator(), new ForceSamplePropagator());
   return new CompositePropagator({ propagators });
 }
 
-function createSpanProcessors(options: TelemetryOptions): { processors: SpanProcessor[]; otlp: MonitoredExporter | undefined } {
-  const processors: SpanProcessor[] = [];
-  let otlp: MonitoredExporter | undefined;
+function createSpanProcessors(options: TelemetryOptions): { processors: SpanProcessor[]; otlp: ResilientExporter | undefined } {
+  // first, so that every exporter sees redacted spans
+  const processors: SpanProcessor[] = [new RedactingSpanProcessor()];
+  let otlp: ResilientExporter | undefined;
   if (options.exporters.includes('none')) return { processors, otlp };
   if (options.exporters.includes('otlp')) {
     const inner = options.protocol === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtoTraceExporter();
-    otlp = new MonitoredExporter(inner, options.logger, options.exportTarget);
+    otlp = new ResilientExporter(inner, {
+      logger: options.logger,
+      target: options.exportTarget,
+      maxBufferedSpans: options.buffer.maxSpans,
+      maxBatchSize: options.batch.maxExportBatchSize,
+      maxRetryDelayMs: options.buffer.maxRetryDelayMs,
+    });
     processors.push(new BatchSpanProcessor({ exporter: otlp, ...options.batch }));
   }
   if (options.exporters.includes('console')) processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
@@ -143,7 +132,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const { processors, otlp } = createSpanProcessors(options);
   const provider = new TracerProvider({
     resource,
-    sampler: createSampler(options.sampler.name, options.sampler.ratio),
+    sampler: new AppSampler({
+      name: options.sampler.name,
+      ratio: options.sampler.ratio,
+      criticalOperations: CRITICAL_OPERATIONS,
+      trusted: new TokenBucket(options.sampler.trustedPerSecond, options.sampler.trustedBurst),
+    }),
     spanProcessors: processors,
     idGenerator: new PinnableIdGenerator(),
   });
@@ -169,15 +163,16 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
 
   return {
     enabled: true,
-    forceFlush: () => provider.forceFlush(),
-    shutdown: (timeoutMs) =>
-      withTimeout(
-        (async () => {
-          await otlp?.prepareShutdown();
-          await provider.shutdown();
-        })(),
-        timeoutMs,
-        () => options.logger.warn({ component: 'otel', timeoutMs }, 'telemetry shutdown timed out; unexported spans are lost'),
-      ),
+    forceFlush: async () => {
+      await provider.forceFlush();
+      await otlp?.forceFlush();
+    },
+    shutdown: async (timeoutMs) => {
+      otlp?.beginShutdown(Date.now() + timeoutMs - 50);
+      await withTimeout(provider.shutdown(), timeoutMs, () =>
+        options.logger.warn({ component: 'otel', timeoutMs }, 'telemetry shutdown timed out; unexported spans are lost'),
+      );
+      return otlp?.summary;
+    },
   };
 }

@@ -19,7 +19,10 @@ export interface TelemetryOptions {
   protocol: 'http/protobuf' | 'http/json';
   /** Where OTLP goes, for log lines only. */
   exportTarget: string;
-  sampler: { name: SamplerName; ratio: number };
+  /** The spec sampler and ratio, plus the trust boundary: forced and remote-sampled decisions allowed per second (and in a burst). */
+  sampler: { name: SamplerName; ratio: number; trustedPerSecond: number; trustedBurst: number };
+  /** Outage survival: spans kept while the backend is down, and the longest pause between attempts. */
+  buffer: { maxSpans: number; maxRetryDelayMs: number };
   batch: { scheduledDelayMillis: number; maxQueueSize: number; maxExportBatchSize: number; exportTimeoutMillis: number };
   /** `OTEL_PROPAGATORS` names (the request-id propagator is always added). */
   propagators: ReadonlyArray<'tracecontext' | 'baggage' | 'none'>;
@@ -36,6 +39,6 @@ export interface Telemetry {
   readonly enabled: boolean;
   /** Exports what is queued now. */
   forceFlush(): Promise<void>;
-  /** Flushes and stops the pipeline; resolves (never rejects) within `timeoutMs`. */
-  shutdown(timeoutMs: number): Promise<void>;
+  /** Flushes and stops the pipeline; resolves (never rejects) within `timeoutMs`, with what was and was not delivered. */
+  shutdown(timeoutMs: number): Promise<Record<string, number> | undefined>;
 }

@@ -7,7 +7,8 @@ export interface ShutdownContext {
   readonly reason: string;
 }
 
-export type ShutdownHandler = (ctx: ShutdownContext) => Promise<void> | void;
+/** A handler may return figures worth reporting (spans undelivered, say); they go into the last log line. */
+export type ShutdownHandler = (ctx: ShutdownContext) => Promise<Record<string, unknown> | void | undefined> | Record<string, unknown> | void | undefined;
 
 interface Registration {
   name: string;
@@ -94,6 +95,7 @@ export class ShutdownManager {
     this.logger.info({ reason, timeoutMs: this.timeoutMs, handlers: ordered.map(({ registration }) => registration.name) }, 'shutting down');
 
     let pending = '';
+    const summary: Record<string, unknown> = {};
     const deadline = new Promise<'deadline'>((resolve) => setTimeout(() => resolve('deadline'), this.timeoutMs).unref());
     const work = (async () => {
       let failed = 0;
@@ -101,7 +103,8 @@ export class ShutdownManager {
         pending = registration.name;
         const handlerStarted = Date.now();
         try {
-          await registration.handler(ctx);
+          const figures = await registration.handler(ctx);
+          if (figures) Object.assign(summary, figures);
           this.logger.debug({ handler: registration.name, durationMs: Date.now() - handlerStarted }, 'shutdown step done');
         } catch (error) {
           failed += 1;
@@ -114,11 +117,11 @@ export class ShutdownManager {
     const outcome = await Promise.race([work, deadline]);
     let code: number;
     if (outcome === 'deadline') {
-      this.logger.error({ reason, timeoutMs: this.timeoutMs, pending }, 'shutdown deadline passed; exiting anyway');
+      this.logger.error({ reason, timeoutMs: this.timeoutMs, pending, ...summary }, 'shutdown deadline passed; exiting anyway');
       code = 1;
     } else {
       code = outcome > 0 ? 1 : exitCode;
-      this.logger.info({ reason, durationMs: Date.now() - started, failedSteps: outcome, exitCode: code }, 'shutdown complete');
+      this.logger.info({ reason, durationMs: Date.now() - started, failedSteps: outcome, exitCode: code, ...summary }, 'shutdown complete');
     }
     this.exit(code);
     return code;

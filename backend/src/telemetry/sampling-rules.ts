@@ -1,0 +1,13 @@
+/**
+ * Critical operations: always sampled (within the forced-sampling rate limit), whatever
+ * the ratio. The one list; a rule matches an HTTP server span by method and path, which
+ * is what the span has when the sampler runs (`http.route` is only known later).
+ */
+export interface CriticalOperation {
+  name: string;
+  method: string;
+  /** Exact path, or a pattern for paths with ids. */
+  path: string | RegExp;
+}
+
+export const CRITICAL_OPERATIONS: readonly CriticalOperation[] = [{ name: 'payments.create', method: 'POST', path: '/api/payments' }];
