@@ -48,8 +48,8 @@ describe('export: riding out backend outages, bounded memory, nothing secret', (
     expect(new Set(ids).size).toBe(ids.length); // none twice
     const roots = spans.filter((span) => span.kind === 'SERVER' && traceIds.has(span.traceId));
     expect(roots).toHaveLength(traceIds.size);
-    // every root's children came too: the handler span and its query
-    for (const root of roots.slice(0, 50)) expect(receiver.trace(root.traceId).length).toBeGreaterThanOrEqual(3);
+    // every root's children came too: its query
+    for (const root of roots.slice(0, 50)) expect(receiver.trace(root.traceId).map((span) => span.name).sort()).toEqual(['GET /api/sessions', 'SELECT renovation_sessions']);
 
     const statuses = new Set(receiver.requests().map((request) => request.status));
     expect(statuses).toContain(503);
@@ -87,7 +87,7 @@ describe('export: riding out backend outages, bounded memory, nothing secret', (
     expect(drop.bufferedSpans).toBeLessThanOrEqual(500);
     expect(drop.droppedSpans).toBeGreaterThan(0);
     // RSS is a coarse gauge (V8 grows its heap lazily: with forced GCs the heap stays at ~35 MiB
-    // here, see README); what matters is that it does not climb with the 18,000 spans sent
+    // here, see README); what matters is that it does not climb with the 12,000 spans sent
     expect(rss[3]! - rss[0]!).toBeLessThan(100);
 
     const { code, ms } = await server.stop('SIGTERM');
@@ -97,7 +97,7 @@ describe('export: riding out backend outages, bounded memory, nothing secret', (
     expect(last).toMatchObject({ msg: 'shutdown complete', undeliveredSpans: expect.any(Number), droppedSpans: expect.any(Number) });
     expect(last.undeliveredSpans as number).toBeGreaterThan(0);
     expect(last.undeliveredSpans as number).toBeLessThanOrEqual(500);
-    expect((last.droppedSpans as number) + (last.undeliveredSpans as number)).toBeGreaterThanOrEqual(6000 * 3 - 500);
+    expect((last.droppedSpans as number) + (last.undeliveredSpans as number)).toBeGreaterThanOrEqual(6000 * 2 - 500);
   }, 120_000);
 
   it('when SIGTERM arrives while the backend answers 503, then the process still exits within the deadline and says what was not delivered', async () => {

@@ -4,6 +4,7 @@ import { authenticate } from '../middleware/auth.middleware';
 import { errorHandler, notFound } from '../middleware/error-handler.middleware';
 import { requestContext } from '../middleware/request-context.middleware';
 import { requireJson } from '../middleware/require-json.middleware';
+import { recordRoute } from '../middleware/route.middleware';
 import type { ChatService } from '../services/chat.service';
 import type { PaymentsService } from '../services/payments.service';
 import type { SessionsService } from '../services/sessions.service';
@@ -35,7 +36,7 @@ export function buildApp(deps: AppDeps): Express {
 
   // Applied per route, after the route matched, so that even a request refused by
   // them has its server span named after the route (`POST /api/sessions`).
-  const guard = [authenticate({ verifier: deps.verifier }), requireJson(), express.json({ limit: deps.bodyLimit })];
+  const guard = [recordRoute(), authenticate({ verifier: deps.verifier }), requireJson(), express.json({ limit: deps.bodyLimit })];
   app.use('/api/sessions', sessionsRouter({ sessions: deps.sessions, chat: deps.chat, guard }));
   app.use('/api/payments', paymentsRouter({ payments: deps.payments, guard }));
 

@@ -1,22 +1,13 @@
 import type { NextFunction, Request, Response } from 'express';
 import { context } from '@opentelemetry/api';
-import { getRPCMetadata } from '@opentelemetry/core';
 import { REQUEST_ID_HEADER, activeTraceId, getRequestId, resolveRequestId, setRequestId } from '../telemetry';
 import type { Logger } from '../utils/logger';
+import { routeTemplate } from './route.middleware';
 
 export interface RequestContextOptions {
   logger: Logger;
   /** True once shutdown has begun: responses then close their connection. */
   isDraining?: () => boolean;
-}
-
-/** The route template a request matched (`/api/sessions/:sessionId`), if any. */
-function routeOf(req: Request): string | undefined {
-  const fromTracing = getRPCMetadata(context.active())?.route;
-  if (fromTracing) return fromTracing;
-  if (!req.route) return undefined;
-  const path = String(req.route.path);
-  return path === '/' && req.baseUrl ? req.baseUrl : `${req.baseUrl}${path}`;
 }
 
 /**
@@ -47,7 +38,7 @@ export function requestContext({ logger, isDraining = () => false }: RequestCont
       const status = res.writableFinished ? res.statusCode : 499;
       const line = {
         method: req.method,
-        route: routeOf(req),
+        route: (res.locals.route as string | undefined) ?? routeTemplate(req),
         path: req.originalUrl.split('?', 1)[0],
         status,
         duration_ms: Number(process.hrtime.bigint() - started) / 1e6,

@@ -1,13 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { context, trace } from '@opentelemetry/api';
 import { ATTR_DB_COLLECTION_NAME, ATTR_DB_OPERATION_NAME, ATTR_REQUEST_ID } from './attributes';
 import { summarizeSql } from './sql-summary';
 import { getRequestId } from './request-id';
-import { context } from '@opentelemetry/api';
 
 const untracedServers = new WeakSet<object>();
 
@@ -47,12 +46,40 @@ function pathOf(request: IncomingMessage): string {
 }
 
 /**
- * Exactly the instrumentations this service needs, configured against noise: no fs,
- * dns or net spans (not loaded at all), no Express middleware or router layer spans
- * (on Express 5 the separate `router` instrumentation would duplicate them; only the
- * route handler gets a span), no pool-connect spans and no span without a parent
- * for pg and outgoing calls, so a background query never becomes an orphan root.
+ * Exactly the instrumentations this service needs, configured against noise and cost:
+ * no fs, dns or net spans (not loaded at all); no pool-connect spans and no span
+ * without a parent for pg and fetch, so a background query never becomes an orphan
+ * root; outgoing `http` module calls are not traced (the only ones are the exporter's
+ * own; outgoing HTTP from the app goes through fetch, traced by undici).
+ *
+ * The Express instrumentation is not used: the benchmark (bench/) showed it costing
+ * tens of µs per request, patching every layer to produce one request-handler span
+ * that repeats the server span. The one thing we need from it, `http.route`, comes
+ * from the route middleware `recordRoute` (middleware/route.middleware.ts).
  */
+type QueryPatch = (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown;
+
+/**
+ * A query below an unsampled trace would build a span, its attributes and its context
+ * bindings, only for all of it to be dropped: 90% of production traffic at the default
+ * ratio. This wraps the pg instrumentation's patch so that such queries go straight to
+ * the driver (the benchmark measured tens of µs per request). Relies on the
+ * instrumentation's `_getClientQueryPatch` (instrumentation-pg 0.77); if a later version
+ * renames it, nothing breaks, the shortcut is just not taken.
+ */
+function skipUnsampledQueries(instrumentation: PgInstrumentation): PgInstrumentation {
+  const internals = instrumentation as unknown as { _getClientQueryPatch?: () => QueryPatch };
+  const base = internals._getClientQueryPatch?.bind(instrumentation);
+  if (base === undefined) return instrumentation;
+  internals._getClientQueryPatch = () => (original) => {
+    const patched = base()(original);
+    return function query(this: unknown, ...args: unknown[]) {
+      return trace.getSpan(context.active())?.isRecording() ? patched.apply(this, args) : original.apply(this, args);
+    };
+  };
+  return instrumentation;
+}
+
 export function createInstrumentations({ untracedPaths, captureSqlParameters }: InstrumentationOptions): Instrumentation[] {
   const exact = new Set(untracedPaths.filter((path) => !path.endsWith('/')));
   const prefixes = untracedPaths.filter((path) => path.endsWith('/'));
@@ -63,7 +90,7 @@ export function createInstrumentations({ untracedPaths, captureSqlParameters }: 
   return [
     new HttpInstrumentation({
       ignoreIncomingRequestHook: isUntraced,
-      requireParentforOutgoingSpans: true,
+      disableOutgoingRequestInstrumentation: true,
       redactedQueryParamsServer: REDACTED_QUERY_PARAMS,
       redactedQueryParams: REDACTED_QUERY_PARAMS,
       requestHook: (span) => {
@@ -71,11 +98,7 @@ export function createInstrumentations({ untracedPaths, captureSqlParameters }: 
         if (requestId !== undefined) span.setAttribute(ATTR_REQUEST_ID, requestId);
       },
     }),
-    new ExpressInstrumentation({
-      ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
-      spanNameHook: ({ layerType, route }, defaultName) => (layerType === 'request_handler' && route ? `request handler ${route}` : defaultName),
-    }),
-    new PgInstrumentation({
+    skipUnsampledQueries(new PgInstrumentation({
       requireParentSpan: true,
       ignoreConnectSpans: true,
       enhancedDatabaseReporting: captureSqlParameters,
@@ -88,7 +111,7 @@ export function createInstrumentations({ untracedPaths, captureSqlParameters }: 
         span.setAttribute(ATTR_DB_OPERATION_NAME, summary.operation);
         if (summary.collection !== undefined) span.setAttribute(ATTR_DB_COLLECTION_NAME, summary.collection);
       },
-    }),
+    })),
     new UndiciInstrumentation({ requireParentforSpans: true }),
   ];
 }

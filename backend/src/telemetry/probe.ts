@@ -3,9 +3,10 @@ import { connect } from 'node:net';
 /**
  * Whether something accepts TCP connections at the URL's host and port. Used to tell
  * "the collector is down" (connection refused, answered at once) from a slow one,
- * without sending anything.
+ * without sending anything. Only an error answer counts as "no": a timeout (a busy event
+ * loop at start-up, a far endpoint) says nothing, so it counts as "yes".
  */
-export function canConnect(target: string, timeoutMs = 500): Promise<boolean> {
+export function canConnect(target: string, timeoutMs = 2_000): Promise<boolean> {
   let url: URL;
   try {
     url = new URL(target);
@@ -20,7 +21,7 @@ export function canConnect(target: string, timeoutMs = 500): Promise<boolean> {
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.setTimeout(timeoutMs, () => finish(true));
     socket.once('connect', () => finish(true));
     socket.once('error', () => finish(false));
   });

@@ -1,7 +1,8 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { REDACTED, RedactingSpanProcessor, redactText } from './redaction';
+import { REDACTED, redactText } from './redaction';
+import { SpanHygieneProcessor } from './span-hygiene';
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImlhdCI6MTcwMDAwMDAwMH0.abcDEF123_-xyz';
 
@@ -32,10 +33,10 @@ describe('redactText', () => {
   });
 });
 
-describe('RedactingSpanProcessor', () => {
+describe('SpanHygieneProcessor', () => {
   it('when a span ends with secrets in attributes, events or status, then the exported span has none', () => {
     const exporter = new InMemorySpanExporter();
-    const provider = new TracerProvider({ spanProcessors: [new RedactingSpanProcessor(), new SimpleSpanProcessor({ exporter })] });
+    const provider = new TracerProvider({ spanProcessors: [new SpanHygieneProcessor(), new SimpleSpanProcessor({ exporter })] });
     const span = provider.getTracer('t').startSpan('op', { attributes: { 'url.query': 'access_token=abc123', 'http.route': '/api', list: ['fine', `Bearer ${JWT}`], count: 3 } });
     span.recordException(new Error(`upstream said: invalid token ${JWT}`));
     span.setStatus({ code: SpanStatusCode.ERROR, message: `bad Bearer ${JWT}` });
@@ -45,5 +46,19 @@ describe('RedactingSpanProcessor', () => {
     expect(text).not.toContain(JWT);
     expect(text).not.toContain('abc123');
     expect(exported!.attributes).toMatchObject({ 'url.query': `access_token=${REDACTED}`, 'http.route': '/api', list: ['fine', REDACTED], count: 3 });
+  });
+});
+
+describe('SpanHygieneProcessor attribute trimming', () => {
+  it('when a server span ends, then the attributes nobody reads are gone and the useful ones stay', async () => {
+    const { SpanKind } = await import('@opentelemetry/api');
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SpanHygieneProcessor(), new SimpleSpanProcessor({ exporter })] });
+    const attributes = { 'network.peer.port': 51234, 'network.peer.address': '10.0.0.1', 'url.scheme': 'http', 'client.address': '10.0.0.1', 'http.route': '/api' };
+    provider.getTracer('t').startSpan('GET /api', { kind: SpanKind.SERVER, attributes }).end();
+    provider.getTracer('t').startSpan('SELECT x', { kind: SpanKind.CLIENT, attributes: { 'server.port': 5432 } }).end();
+    const [server, client] = exporter.getFinishedSpans();
+    expect(server!.attributes).toEqual({ 'client.address': '10.0.0.1', 'http.route': '/api' });
+    expect(client!.attributes).toEqual({ 'server.port': 5432 });
   });
 });

@@ -1,5 +1,4 @@
-import type { AttributeValue, Attributes, Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { AttributeValue, Attributes } from '@opentelemetry/api';
 
 export const REDACTED = '[REDACTED]';
 
@@ -49,7 +48,7 @@ function redactValue(key: string, value: AttributeValue | undefined): AttributeV
   return undefined;
 }
 
-function redactAttributes(attributes: Attributes | undefined, set: (key: string, value: AttributeValue) => void): void {
+export function redactAttributes(attributes: Attributes | undefined, set: (key: string, value: AttributeValue) => void): void {
   if (!attributes) return;
   for (const key in attributes) {
     const redacted = redactValue(key, attributes[key]);
@@ -57,43 +56,3 @@ function redactAttributes(attributes: Attributes | undefined, set: (key: string,
   }
 }
 
-/**
- * The last line of defence: before a span ends, every string attribute, event
- * attribute (exception messages and stacks) and the status message is checked for
- * credential shapes (bearer and basic credentials, JWTs, Google/OpenAI/AWS/GitHub/Slack
- * keys) and for secret-looking query parameters in URLs, and those are replaced by
- * [REDACTED]. The instrumentations already record no headers; this catches what slips
- * through (a token in an error message, a key in a query string). One regex pass over
- * each string, on spans that are recorded only.
- */
-export class RedactingSpanProcessor implements SpanProcessor {
-  onStart(_span: Span, _parentContext: Context): void {}
-
-  onEnding(span: Span): void {
-    try {
-      redactAttributes(span.attributes, (key, value) => span.setAttribute(key, value));
-      for (const event of span.events) {
-        const attributes = event.attributes as Attributes | undefined;
-        redactAttributes(attributes, (key, value) => {
-          (attributes as Record<string, AttributeValue>)[key] = value;
-        });
-      }
-      if (span.status.message) {
-        const message = redactText(span.status.message);
-        if (message !== span.status.message) span.setStatus({ ...span.status, message });
-      }
-    } catch {
-      // telemetry must never break the caller
-    }
-  }
-
-  onEnd(_span: ReadableSpan): void {}
-
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}

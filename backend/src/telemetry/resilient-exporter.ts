@@ -23,7 +23,7 @@ export interface ResilientExporterOptions {
   target: string;
   /** Most spans kept while the backend is unreachable; beyond, the oldest are dropped. */
   maxBufferedSpans: number;
-  /** Spans per export request when catching up. */
+  /** Spans per export request; smaller requests mean shorter pauses of the event loop while one is serialised. */
   maxBatchSize: number;
   /** Longest pause between two attempts during an outage. */
   maxRetryDelayMs: number;
@@ -64,6 +64,7 @@ export class ResilientExporter implements SpanExporter {
   private lastDropLog = 0;
   private dropLogTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private pumpScheduled = false;
   private failureLogged = false;
   private shutdownDeadline: number | undefined;
   private idleWaiters: Array<() => void> = [];
@@ -82,9 +83,22 @@ export class ResilientExporter implements SpanExporter {
       this.queue.push(spans);
       this.stats.bufferedSpans += spans.length;
       this.enforceBound();
-      this.pump();
+      this.schedulePump();
     }
     resultCallback({ code: ExportResultCode.SUCCESS });
+  }
+
+  /**
+   * The batch processor exports from inside `span.end()` when its queue fills: sending
+   * (and serialising) right there would stall whichever request ended that span.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /** Checks once at start-up whether the backend accepts connections, so a missing collector is explained, not discovered. */
@@ -191,7 +205,8 @@ export class ResilientExporter implements SpanExporter {
         this.failureLogged = false;
       }
       this.retryDelayMs = 0;
-      this.pump();
+      // the next batch in a later turn of the event loop: requests get in between
+      this.schedulePump();
       return;
     }
 

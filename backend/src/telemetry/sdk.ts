@@ -17,7 +17,7 @@ import {
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from './attributes';
 import { DIAG_LEVELS, diagLoggerFor } from './diag';
 import { ForceSamplePropagator } from './force-sample';
-import { RedactingSpanProcessor } from './redaction';
+import { SpanHygieneProcessor } from './span-hygiene';
 import { ResilientExporter } from './resilient-exporter';
 import { AppSampler, TokenBucket } from './sampler';
 import { CRITICAL_OPERATIONS } from './sampling-rules';
@@ -48,8 +48,8 @@ function createPropagator(names: TelemetryOptions['propagators']): TextMapPropag
 }
 
 function createSpanProcessors(options: TelemetryOptions): { processors: SpanProcessor[]; otlp: ResilientExporter | undefined } {
-  // first, so that every exporter sees redacted spans
-  const processors: SpanProcessor[] = [new RedactingSpanProcessor()];
+  // first, so that every exporter sees trimmed, redacted spans
+  const processors: SpanProcessor[] = [new SpanHygieneProcessor()];
   let otlp: ResilientExporter | undefined;
   if (options.exporters.includes('none')) return { processors, otlp };
   if (options.exporters.includes('otlp')) {
@@ -58,7 +58,8 @@ function createSpanProcessors(options: TelemetryOptions): { processors: SpanProc
       logger: options.logger,
       target: options.exportTarget,
       maxBufferedSpans: options.buffer.maxSpans,
-      maxBatchSize: options.batch.maxExportBatchSize,
+      // serialising 512 spans blocks the event loop for milliseconds: send in steps of 128
+      maxBatchSize: Math.min(options.batch.maxExportBatchSize, 128),
       maxRetryDelayMs: options.buffer.maxRetryDelayMs,
     });
     processors.push(new BatchSpanProcessor({ exporter: otlp, ...options.batch }));
@@ -106,12 +107,24 @@ function throttledErrorHandler(options: TelemetryOptions): (error: unknown) => v
  * instrumentations, which patch modules loaded from here on. Traces only: no meter or
  * logger provider is created, so no OTLP metric or log exporter can start.
  */
+/** Whether an OpenTelemetry SDK was registered before us (preloaded with --require or --import). */
+function externalSdkRegistered(): boolean {
+  const delegate = (trace.getTracerProvider() as { getDelegate?: () => object }).getDelegate?.();
+  return delegate !== undefined && delegate.constructor.name !== 'NoopTracerProvider';
+}
+
 export function startTelemetry(options: TelemetryOptions): Telemetry {
+  if (!options.disabled && externalSdkRegistered()) {
+    // e.g. node --require @opentelemetry/auto-instrumentations-node/register: two SDKs
+    // would patch every module twice; the one the operator chose wins
+    options.logger.warn({ component: 'otel' }, 'an OpenTelemetry SDK is already registered (preloaded); this app\'s own tracing setup stands aside');
+    return { enabled: true, forceFlush: async () => {}, shutdown: async () => undefined };
+  }
   // The context manager is kept even when tracing is disabled: the request id rides on it.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   if (options.disabled) {
     options.logger.info({ component: 'otel' }, 'tracing disabled (OTEL_SDK_DISABLED=true)');
-    return { enabled: false, forceFlush: async () => {}, shutdown: async () => {} };
+    return { enabled: false, forceFlush: async () => {}, shutdown: async () => undefined };
   }
 
   diag.setLogger(diagLoggerFor(options.logger), { logLevel: DIAG_LEVELS[options.diagLogLevel] ?? DIAG_LEVELS.warn });

@@ -1,5 +1,5 @@
 import { context, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
-import { getRPCMetadata } from '@opentelemetry/core';
+import { RPCType, getRPCMetadata } from '@opentelemetry/core';
 import { ATTR_ERROR_TYPE } from './attributes';
 
 /** A low-cardinality `error.type`: an explicit code, else the error's class name. */
@@ -52,4 +52,13 @@ export function annotateServerSpan(attributes: Attributes): void {
 export function activeTraceId(ctx = context.active()): string | undefined {
   const spanContext = trace.getSpan(ctx)?.spanContext();
   return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+}
+
+/**
+ * Names the current HTTP request's route (`/api/sessions/:sessionId`): the HTTP
+ * instrumentation then sets `http.route` and names the server span `GET /api/...`.
+ */
+export function setHttpRoute(route: string, ctx = context.active()): void {
+  const metadata = getRPCMetadata(ctx);
+  if (metadata?.type === RPCType.HTTP) metadata.route = route;
 }

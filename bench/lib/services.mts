@@ -1,0 +1,50 @@
+/**
+ * The bench's outside world, in its own process so it is the same for every
+ * configuration: an OTLP/HTTP sink that accepts and counts spans, and the Gemini stand-in
+ * (no streaming delay). Prints one JSON line with their URLs; GET/DELETE /stats on the
+ * sink reads or resets its counters.
+ */
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { countSpans } from './otlp-count.mts';
+
+const require = createRequire(import.meta.url);
+const { startGeminiStandIn } = require('../../backend/dist/gemini-stand-in/server.js');
+
+let spans = 0;
+let requests = 0;
+let bytes = 0;
+const sink = createServer((req, res) => {
+  if (req.url === '/stats') {
+    // DELETE answers the counts so far, then starts counting afresh
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ spans, requests, bytes }));
+    if (req.method === 'DELETE') spans = requests = bytes = 0;
+    return;
+  }
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    requests += 1;
+    bytes += body.length;
+    try {
+      spans += req.headers['content-type']?.includes('json') ? countJsonSpans(body) : countSpans(body);
+    } catch {
+      // a body we cannot read still gets its 200: the sink measures, it does not judge
+    }
+    res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/x-protobuf' });
+    res.end();
+  });
+});
+
+function countJsonSpans(body: Buffer): number {
+  const parsed = JSON.parse(body.toString()) as { resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: unknown[] }> }> };
+  return (parsed.resourceSpans ?? []).reduce((sum, rs) => sum + (rs.scopeSpans ?? []).reduce((s, ss) => s + (ss.spans?.length ?? 0), 0), 0);
+}
+
+await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+const gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
+process.stdout.write(`${JSON.stringify({ sink: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, gemini: gemini.baseUrl })}\n`);
+process.on('SIGTERM', () => process.exit(0));

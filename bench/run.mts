@@ -1,0 +1,240 @@
+/**
+ * npm run bench — what tracing costs, measured side by side.
+ *
+ * Starts the real server (backend/dist/server.js, as npm start does) once per
+ * configuration and round, interleaved (A B C D A B C D …) so the machine's drift hits
+ * all alike, and drives it from this process:
+ *   A  tracing off (OTEL_SDK_DISABLED=true): the limit
+ *   B  our configuration, 100% sampled, exporting to a local OTLP sink
+ *   C  our configuration, 10% sampled
+ *   D  @opentelemetry/auto-instrumentations-node/register with its defaults, 100%, same sink
+ * Routes: the DB-backed GET /api/sessions/:id (saturated throughput with autocannon, and
+ * latency at a fixed rate) and a chat message round trip over Socket.io with the Gemini
+ * stand-in. Writes bench/results/<date>.md and a PNG chart; thresholds are judged in the
+ * report, never in a test.
+ *
+ *   npm run bench                     3 rounds (about 5 minutes on 2 cores)
+ *   npm run bench -- --rounds 5
+ *   npm run bench -- --smoke          1 short round: checks the harness, measures nothing
+ *   npm run bench -- --profile B      also write a --cpu-prof of each B run to bench/.tmp/prof
+ *   npm run bench -- --only B --server-logs   A and B only, server logs in bench/.tmp
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { drawChart } from './lib/chart.mts';
+import { atFixedRate, chatRoundTrips, saturate } from './lib/load.mts';
+import { measureLogLine } from './lib/log-line.mts';
+import { renderReport, type ConfigName, type RunResult } from './lib/report.mts';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(import.meta.dirname, '..');
+const TMP = path.join(ROOT, 'bench', '.tmp');
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    smoke: { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(ROOT, 'bench', 'results') },
+    profile: { type: 'string', multiple: true, default: [] },
+    only: { type: 'string', multiple: true, default: [] },
+    'server-logs': { type: 'boolean', default: false },
+  },
+});
+const smoke = args.smoke;
+const rounds = smoke ? 1 : Number(args.rounds);
+const T = smoke
+  ? { warmup: 200, fixed: 1, chat: 1, rate: 50, chatClients: 2, requests: 600 }
+  : { warmup: 3_000, fixed: 6, chat: 6, rate: 200, chatClients: 4, requests: 12_000 };
+const CONFIGS: ConfigName[] = (args.only as string[]).length > 0 ? ['A', ...(args.only as ConfigName[]).filter((c) => c !== 'A')] : ['A', 'B', 'C', 'D'];
+
+function log(message: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function startServices(): Promise<{ child: ChildProcess; sink: string; gemini: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'lib', 'services.mts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve({ child, ...(JSON.parse(chunk.toString()) as { sink: string; gemini: string }) }));
+    child.once('exit', (code) => reject(new Error(`bench services exited (${code})`)));
+  });
+}
+
+async function database(): Promise<{ url: string; stop(): Promise<void> }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
+  const { startEmbeddedPostgres } = require('../backend/dist/db/embedded.js');
+  const { createLogger } = require('../backend/dist/utils/logger.js');
+  const dataDir = path.join(TMP, 'pg');
+  const embedded = await startEmbeddedPostgres({ dataDir, port: 0, logger: createLogger({ level: 'warn' }) });
+  return { url: embedded.connectionString, stop: () => embedded.stop() };
+}
+
+/** CPU time (user + system) the process has used so far, in microseconds (Linux /proc). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1e6) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
+async function sinkStats(sink: string, reset = false): Promise<{ spans: number }> {
+  const response = await fetch(`${sink}/stats`, { method: reset ? 'DELETE' : 'GET' });
+  return (await response.json()) as { spans: number };
+}
+
+async function probeHeap(child: ChildProcess, file: string): Promise<{ heapUsed: number; rss: number; peakRss: number }> {
+  const before = readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
+  child.kill('SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    if (lines.length > before) return JSON.parse(lines.at(-1)!) as { heapUsed: number; rss: number; peakRss: number };
+  }
+  throw new Error('the heap probe did not answer');
+}
+
+async function runOnce(config: ConfigName, round: number, services: { sink: string; gemini: string }, databaseUrl: string): Promise<RunResult> {
+  const port = await freePort();
+  const heapFile = path.join(TMP, `heap-${config}-${round}.jsonl`);
+  writeFileSync(heapFile, '');
+  const nodeArgs = ['--expose-gc', '--require', path.join(ROOT, 'bench', 'heap-probe.cjs')];
+  if (config === 'D') nodeArgs.push('--require', '@opentelemetry/auto-instrumentations-node/register');
+  if ((args.profile as string[]).includes(config)) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', path.join(TMP, 'prof'));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+    GEMINI_API_KEY: 'bench-key',
+    GEMINI_BASE_URL: services.gemini,
+    GEMINI_MAX_RETRIES: '0',
+    LOG_LEVEL: 'info',
+    OTEL_EXPORTER_OTLP_ENDPOINT: services.sink,
+    OTEL_SERVICE_NAME: `bench-${config}`,
+    // spans reach the sink soon after each phase, so they can be counted per phase
+    OTEL_BSP_SCHEDULE_DELAY: '500',
+    BENCH_HEAP_FILE: heapFile,
+  };
+  if (config === 'A') env.OTEL_SDK_DISABLED = 'true';
+  if (config === 'B') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' });
+  if (config === 'C') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' });
+  if (config === 'D') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_always_on' });
+
+  const stdout = args['server-logs'] ? openSync(path.join(TMP, `server-${config}-${round}.log`), 'w') : 'ignore';
+  const child = spawn(process.execPath, [...nodeArgs, 'backend/dist/server.js'], { cwd: ROOT, env, stdio: ['ignore', stdout, 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`server ${config} exited during start-up`);
+      const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (i > 600) throw new Error(`server ${config} did not start`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { SignJWT } = require('jose');
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`bench-${config}-${round}`).setExpirationTime('2h').sign(new TextEncoder().encode(env.JWT_SECRET));
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const sessions: string[] = [];
+    for (let i = 0; i < 1 + T.chatClients; i++) {
+      const response = await fetch(`${base}/api/sessions`, { method: 'POST', headers, body: JSON.stringify({ title: `Bench ${i}`, budgetCents: 2_000_000 }) });
+      sessions.push(((await response.json()) as { id: string }).id);
+    }
+    const url = `${base}/api/sessions/${sessions[0]}`;
+
+    await saturate(url, headers, T.warmup);
+    const heapBefore = await probeHeap(child, heapFile);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await sinkStats(services.sink, true);
+    const cpuBefore = cpuMicros(child.pid!);
+    const saturated = await saturate(url, headers, T.requests);
+    const cpuPerRequestUs = (cpuMicros(child.pid!) - cpuBefore) / saturated.requests;
+    const heapAfter = await probeHeap(child, heapFile);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const spans = (await sinkStats(services.sink, true)).spans;
+    const fixed = await atFixedRate(url, headers, T.rate, T.fixed);
+    const chat = await chatRoundTrips(base, token, sessions.slice(1), T.chat);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const chatSpans = (await sinkStats(services.sink, true)).spans;
+    const memory = await probeHeap(child, heapFile);
+    return {
+      config,
+      round,
+      requestsPerSecond: saturated.requestsPerSecond,
+      cpuPerRequestUs,
+      errors: saturated.errors + chat.errors,
+      p50Us: fixed.p50Us,
+      p99Us: fixed.p99Us,
+      peakRssMiB: memory.peakRss / 2 ** 20,
+      heapBeforeMiB: heapBefore.heapUsed / 2 ** 20,
+      heapAfterMiB: heapAfter.heapUsed / 2 ** 20,
+      requestsBetweenHeaps: saturated.requests,
+      spansPerRequest: spans / saturated.requests,
+      chatMessagesPerSecond: chat.messagesPerSecond,
+      chatP50Ms: chat.p50Ms,
+      chatP99Ms: chat.p99Ms,
+      spansPerChatMessage: chat.messages > 0 ? chatSpans / chat.messages : Number.NaN,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+  }
+}
+
+async function main(): Promise<void> {
+  rmSync(TMP, { recursive: true, force: true });
+  mkdirSync(path.join(TMP, 'prof'), { recursive: true });
+  log(`building; ${rounds} round(s) of ${CONFIGS.join(' ')}${smoke ? ' (smoke)' : ''}`);
+  const build = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  if ((await new Promise((resolve) => build.once('exit', resolve))) !== 0) throw new Error('build failed');
+
+  const services = await startServices();
+  const db = await database();
+  const results: RunResult[] = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const config of CONFIGS) {
+        log(`round ${round}: ${config}`);
+        const result = await runOnce(config, round, services, db.url);
+        log(`  ${result.requestsPerSecond.toFixed(0)} req/s, ${result.cpuPerRequestUs.toFixed(0)} µs CPU/req, p50 ${result.p50Us.toFixed(0)} µs, p99 ${result.p99Us.toFixed(0)} µs, peak RSS ${result.peakRssMiB.toFixed(0)} MiB, chat p50 ${result.chatP50Ms.toFixed(1)} ms`);
+        results.push(result);
+      }
+    }
+  } finally {
+    services.child.kill('SIGTERM');
+    await db.stop();
+  }
+
+  log('log-line cost');
+  const logLine = measureLogLine(smoke ? { lines: 5_000, rounds: 2 } : {});
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  const date = new Date().toISOString().slice(0, 10);
+  const report = renderReport({ results, logLine, machine, date, rounds, smoke, durations: T });
+  mkdirSync(args.out as string, { recursive: true });
+  const stem = path.join(args.out as string, smoke ? `smoke-${date}` : date);
+  writeFileSync(`${stem}.md`, report.markdown.replace('CHART', path.basename(`${stem}.png`)));
+  writeFileSync(`${stem}.png`, await drawChart(report.chart, `${date} · ${machine}`));
+  process.stdout.write(`${report.markdown.replace('CHART', path.basename(`${stem}.png`))}\n`);
+  log(`wrote ${stem}.md and ${stem}.png`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
