@@ -94,6 +94,19 @@ const schema = z
       .default('100kb')
       .describe('Largest accepted JSON body; larger bodies get 413.'),
     SHUTDOWN_TIMEOUT_MS: int('Deadline for graceful shutdown after SIGTERM/SIGINT.', 10_000, { min: 100, max: 600_000 }),
+    REDIS_URL: url(
+      'Redis for background jobs (BullMQ) and Socket.io across instances. Unset: plan jobs run inside the API process (lost on restart; one instance only).',
+    ),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, :, _ and - only')
+      .default('renovation')
+      .describe('Prefix of every Redis key and channel (BullMQ queues, Socket.io adapter), so several deployments can share a Redis.'),
+    PLAN_JOB_ATTEMPTS: int('Attempts of a plan job before it ends as failed.', 3, { min: 1, max: 20 }),
+    PLAN_JOB_BACKOFF_MS: int('First retry delay of a failed plan job; doubles with each attempt.', 2_000, { min: 0 }),
+    PLAN_WORKER_CONCURRENCY: int('Plan jobs one worker runs at once.', 2, { min: 1, max: 100 }),
+    PLAN_JOB_LOCK_MS: int("How long a worker's claim on a job lasts without renewal: a killed worker's job is taken over after about this long.", 30_000, { min: 500 }),
+    PLAN_JOB_STALLED_INTERVAL_MS: int('How often a worker looks for jobs whose worker died.', 30_000, { min: 500 }),
     GEMINI_API_KEY: optionalString(
       'Gemini API key. Unset outside production: an offline stand-in that speaks the Gemini REST API answers on loopback with canned renovation replies.',
     ),

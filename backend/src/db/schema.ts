@@ -62,6 +62,44 @@ export const payments = pgTable(
   ],
 );
 
+/** A plan-generation job: its state lives here (not only in Redis) so it survives and reads without Redis. */
+export const planJobs = pgTable(
+  'plan_jobs',
+  {
+    id: text('id').primaryKey(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => renovationSessions.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull(),
+    status: text('status', { enum: ['queued', 'active', 'completed', 'failed'] }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    planId: uuid('plan_id'),
+    ...timestamps,
+  },
+  (table) => [index('plan_jobs_session_created_idx').on(table.sessionId, table.createdAt)],
+);
+
+/** A renovation plan written by the agent. One per job: a job that runs twice stores it once. */
+export const plans = pgTable(
+  'plans',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => renovationSessions.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull(),
+    jobId: text('job_id').notNull().unique(),
+    content: text('content').notNull(),
+    model: text('model'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    costUsd: doublePrecision('cost_usd'),
+    ...timestamps,
+  },
+  (table) => [index('plans_session_created_idx').on(table.sessionId, table.createdAt)],
+);
+
 /** The price table the cost-estimate tool reads: cost per square metre by room and finish. */
 export const renovationPrices = pgTable(
   'renovation_prices',
@@ -78,3 +116,5 @@ export const renovationPrices = pgTable(
 export type RenovationSession = typeof renovationSessions.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type Payment = typeof payments.$inferSelect;
+export type Plan = typeof plans.$inferSelect;
+export type PlanJob = typeof planJobs.$inferSelect;

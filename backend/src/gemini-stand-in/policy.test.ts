@@ -46,3 +46,19 @@ describe('the stand-in renovation policy', () => {
     expect(renovationReply({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] })).toMatchObject({ text: expect.stringContaining('renovation') });
   });
 });
+
+describe('the stand-in plan policy', () => {
+  it('when asked for a renovation plan, then it reads the session and answers with a phased plan', () => {
+    const ask = { contents: [{ role: 'user', parts: [{ text: 'Write a renovation plan for this project.' }] }], tools };
+    expect(renovationReply(ask)).toMatchObject({ functionCalls: [{ name: 'get_session_details' }] });
+    const reply = renovationReply({
+      contents: [
+        ...ask.contents,
+        { role: 'model', parts: [{ functionCall: { name: 'get_session_details', args: {} } }] },
+        { role: 'user', parts: [{ functionResponse: { name: 'get_session_details', response: { result: JSON.stringify({ title: 'Loft', budgetCents: 3_000_000, messageCount: 0 }) } } }] },
+      ],
+      tools,
+    });
+    expect((reply as { text: string }).text).toMatch(/^Renovation plan for "Loft"\n\n1\. Survey/);
+  });
+});

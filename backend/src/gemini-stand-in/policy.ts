@@ -46,7 +46,29 @@ function parseResult(part: GeminiPart): Record<string, unknown> {
   return (raw ?? {}) as Record<string, unknown>;
 }
 
-function answerFromTools(parts: GeminiPart[]): string {
+/** The plan a "write a renovation plan" request gets, built from the session the tool read. */
+function planFrom(result: Record<string, unknown>): string {
+  const budget = typeof result.budgetCents === 'number' ? euros(result.budgetCents) : 'your budget';
+  return [
+    `Renovation plan for "${String(result.title)}"`,
+    '',
+    `1. Survey and scope (week 1): measure every room, photograph the existing state, list what stays. Keep 10-15% of ${budget} as contingency.`,
+    '2. Permits and quotes (weeks 2-3): ask three contractors for itemised quotes; check whether structural or electrical work needs a permit.',
+    '3. Rough work (weeks 4-6): demolition, plumbing and electrics first, while walls are open.',
+    '4. Finishes (weeks 7-9): plastering, flooring, tiling, then paint; order long-lead items (kitchen units, windows) in week 2.',
+    '5. Snagging (week 10): walk through with the contractor and hold back a final payment until the list is done.',
+  ].join('\n');
+}
+
+function askedForPlan(body: GeminiRequestBody | undefined): boolean {
+  return (body?.contents ?? []).some((content) => content.role === 'user' && (content.parts ?? []).some((part) => /renovation plan/i.test(part.text ?? '')));
+}
+
+function answerFromTools(parts: GeminiPart[], plan = false): string {
+  if (plan) {
+    const details = parts.find((part) => part.functionResponse?.name === 'get_session_details');
+    if (details) return `${planFrom(parseResult(details))}${NOTE}`;
+  }
   const sentences = parts.map((part) => {
     const name = part.functionResponse?.name;
     const result = parseResult(part);
@@ -88,7 +110,7 @@ export function renovationReply(body: GeminiRequestBody | undefined): StandInTur
   const parts = last?.parts ?? [];
   const responses = parts.filter((part) => part.functionResponse !== undefined);
   if (responses.length > 0) {
-    const text = answerFromTools(responses);
+    const text = answerFromTools(responses, askedForPlan(body));
     return { text, usage: usageFor(body, text) };
   }
   const text = parts.map((part) => part.text ?? '').join(' ');
@@ -97,6 +119,7 @@ export function renovationReply(body: GeminiRequestBody | undefined): StandInTur
     functionCalls: [{ name, args }],
     usage: usageFor(body, JSON.stringify(args)),
   });
+  if (/renovation plan/i.test(text) && tools.has('get_session_details')) return call('get_session_details', {});
   const estimate = estimateArgs(text);
   if (estimate && tools.has('estimate_renovation_cost')) return call('estimate_renovation_cost', estimate);
   const budget = budgetArgs(text);

@@ -6,6 +6,7 @@ import { createSocketTracing } from '../middleware/socketio-tracing.middleware';
 import type { ChatService } from '../services/chat.service';
 import type { Logger } from '../utils/logger';
 import { chatUserMessageHandler } from './chat.handlers';
+import { userRoom } from './notifier';
 
 export interface SocketServerDeps {
   verifier: TokenVerifier;
@@ -77,6 +78,8 @@ export function buildSocketServer(httpServer: HttpServer, { verifier, chat, logg
   io.use(tracing.connection);
 
   io.on('connection', (socket) => {
+    // server-initiated events (plan:ready) reach every socket of the user, on any instance
+    void socket.join(userRoom(socket.data.userId as string));
     tracing.on(socket, 'chat:user_message', chatUserMessageHandler(socket, { chat, logger, maxConcurrentReplies, work }));
   });
 

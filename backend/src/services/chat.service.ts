@@ -37,10 +37,23 @@ export interface ChatService {
   }): Promise<AssistantMessage>;
   /** Token and cost totals of the caller's session. */
   usage(userId: string, sessionId: string): Promise<SessionUsage>;
+  /** The session's most recent messages, oldest first, as the agent reads them. */
+  history(sessionId: string): Promise<Array<{ role: 'user' | 'assistant'; content: string }>>;
 }
 
 export function createChatService({ db, sessions, agent, historyLimit }: { db: Database; sessions: SessionsService; agent: Agent; historyLimit: number }): ChatService {
+  async function history(sessionId: string) {
+    const recent = await db
+      .select({ role: messages.role, content: messages.content })
+      .from(messages)
+      .where(eq(messages.sessionId, sessionId))
+      .orderBy(desc(messages.createdAt), desc(messages.id))
+      .limit(historyLimit);
+    return recent.reverse();
+  }
+
   return {
+    history,
     async storeUserMessage(userId, { sessionId, content }) {
       await sessions.get(userId, sessionId);
       const [row] = await db.insert(messages).values({ sessionId, userId, role: 'user', content }).returning({ id: messages.id });
@@ -49,18 +62,13 @@ export function createChatService({ db, sessions, agent, historyLimit }: { db: D
     },
 
     async answer({ userId, sessionId, signal, onStart, onDelta }) {
-      const recent = await db
-        .select({ role: messages.role, content: messages.content })
-        .from(messages)
-        .where(eq(messages.sessionId, sessionId))
-        .orderBy(desc(messages.createdAt), desc(messages.id))
-        .limit(historyLimit);
+      const recent = await history(sessionId);
       const messageId = randomUUID();
       onStart?.(messageId);
       const reply = await agent.reply({
         sessionId,
         userId,
-        history: recent.reverse(),
+        history: recent,
         ...(signal ? { signal } : {}),
         onDelta: (delta) => onDelta?.(delta, messageId),
       });

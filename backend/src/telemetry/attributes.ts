@@ -24,3 +24,7 @@ export const ATTR_DEPLOYMENT_ENVIRONMENT_NAME = 'deployment.environment.name';
 export const ATTR_SESSION_ID = 'session.id';
 /** ours: the `x-request-id` of the HTTP request (kept from the client when well-formed). */
 export const ATTR_REQUEST_ID = 'request.id';
+/** ours: which run of a job this is (1 = first; a retry or a run after its worker died counts up). */
+export const ATTR_JOB_ATTEMPT = 'job.attempt';
+/** ours: true when this run took over a job whose worker died (BullMQ's stalled-job recovery). */
+export const ATTR_JOB_STALLED_RECOVERY = 'job.stalled_recovery';

@@ -1,6 +1,6 @@
 export { startTelemetry } from './sdk';
 export type { Telemetry, TelemetryOptions, SamplerName } from './types';
-export { annotateServerSpan, activeTraceId, endSpan, recordError, serverSpan, errorType, setHttpRoute } from './span';
+export { annotateServerSpan, activeTraceId, endSpan, recordError, serverSpan, errorType, setHttpRoute, annotateActiveSpan, recordActiveError } from './span';
 export { getRequestId, setRequestId, resolveRequestId, isValidRequestId, REQUEST_ID_HEADER } from './request-id';
 export * from './attributes';
 export { excludeServerFromTracing } from './instrumentations';

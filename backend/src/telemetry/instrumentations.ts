@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { context, trace } from '@opentelemetry/api';
@@ -48,7 +49,7 @@ function pathOf(request: IncomingMessage): string {
 /**
  * Exactly the instrumentations this service needs, configured against noise and cost:
  * no fs, dns or net spans (not loaded at all); no pool-connect spans and no span
- * without a parent for pg and fetch, so a background query never becomes an orphan
+ * without a parent for pg, fetch and ioredis, so a background query never becomes an orphan
  * root; outgoing `http` module calls are not traced (the only ones are the exporter's
  * own; outgoing HTTP from the app goes through fetch, traced by undici).
  *
@@ -113,5 +114,8 @@ export function createInstrumentations({ untracedPaths, captureSqlParameters }: 
       },
     })),
     new UndiciInstrumentation({ requireParentforSpans: true }),
+    // Redis commands only inside traced work (a job, a delivery), never BullMQ's polling;
+    // the command name only: arguments carry job payloads and user data.
+    new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
   ];
 }

@@ -61,6 +61,15 @@ describe('AppSampler', () => {
   });
 });
 
+describe('AppSampler housekeeping', () => {
+  it('when BullMQ starts a timer root span, then it is dropped, but not a job span or a child', () => {
+    const s = new AppSampler({ name: 'parentbased_always_on', ratio: 1, criticalOperations: [], trusted: new TokenBucket(100, 100), housekeeping: /^(?:extendLocks|moveStalledJobsToWait) / });
+    expect(s.shouldSample(ROOT_CONTEXT, TRACE, 'extendLocks renovation-plans', SpanKind.INTERNAL, {}, []).decision).toBe(SamplingDecision.NOT_RECORD);
+    expect(s.shouldSample(ROOT_CONTEXT, TRACE, 'process renovation-plans', SpanKind.CONSUMER, {}, []).decision).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(s.shouldSample(local(TraceFlags.SAMPLED), TRACE, 'extendLocks renovation-plans', SpanKind.INTERNAL, {}, []).decision).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+  });
+});
+
 describe('TokenBucket', () => {
   it('when the burst is spent, then it refills at the rate', async () => {
     const bucket = new TokenBucket(20, 2);

@@ -43,6 +43,8 @@ export interface AppSamplerOptions {
   name: SamplerName;
   ratio: number;
   criticalOperations: readonly CriticalOperation[];
+  /** Names of root spans never sampled (housekeeping). */
+  housekeeping?: RegExp;
   /** Forced and remote-parent-sampled decisions allowed per second (and at once); beyond, the ratio decides. */
   trusted: TokenBucket;
 }
@@ -60,6 +62,7 @@ function stripSlash(path: string): string {
  *   anyone on the internet can make for us. Beyond a token bucket (default 100/s) they
  *   fall back to the ratio; the trace id is still continued either way.
  * Local children follow their parent (one decision per trace). `always_off` stays off.
+ * Housekeeping roots (BullMQ's timers) are never sampled.
  */
 export class AppSampler implements Sampler {
   private readonly base: Sampler;
@@ -77,6 +80,7 @@ export class AppSampler implements Sampler {
 
   shouldSample(ctx: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
     const parent = trace.getSpanContext(ctx);
+    if (parent === undefined && this.options.housekeeping?.test(spanName)) return { decision: SamplingDecision.NOT_RECORD };
     const entry = parent === undefined || !trace.isSpanContextValid(parent) || parent.isRemote === true;
     if (entry && this.forcing) {
       const reason = isForceSampled(ctx) ? 'force-header' : this.isCritical(spanKind, attributes) ? 'critical-operation' : undefined;

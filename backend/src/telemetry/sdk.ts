@@ -20,7 +20,7 @@ import { ForceSamplePropagator } from './force-sample';
 import { SpanHygieneProcessor } from './span-hygiene';
 import { ResilientExporter } from './resilient-exporter';
 import { AppSampler, TokenBucket } from './sampler';
-import { CRITICAL_OPERATIONS } from './sampling-rules';
+import { CRITICAL_OPERATIONS, HOUSEKEEPING_ROOT_SPANS } from './sampling-rules';
 import { createInstrumentations } from './instrumentations';
 import { RequestIdPropagator } from './request-id';
 import { takePinnedTraceId } from './trace-id';
@@ -149,6 +149,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       name: options.sampler.name,
       ratio: options.sampler.ratio,
       criticalOperations: CRITICAL_OPERATIONS,
+      housekeeping: HOUSEKEEPING_ROOT_SPANS,
       trusted: new TokenBucket(options.sampler.trustedPerSecond, options.sampler.trustedBurst),
     }),
     spanProcessors: processors,

@@ -62,3 +62,18 @@ export function setHttpRoute(route: string, ctx = context.active()): void {
   const metadata = getRPCMetadata(ctx);
   if (metadata?.type === RPCType.HTTP) metadata.route = route;
 }
+
+/** Adds attributes to the active span (a job's process span, say); a no-op without one. */
+export function annotateActiveSpan(attributes: Attributes): void {
+  try {
+    trace.getActiveSpan()?.setAttributes(attributes);
+  } catch {
+    // telemetry must never break the caller
+  }
+}
+
+/** Marks the active span failed (exception event, ERROR, error.type). */
+export function recordActiveError(error: unknown): void {
+  const span = trace.getActiveSpan();
+  if (span !== undefined) recordError(span, error);
+}

@@ -11,6 +11,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** A database of this test run only, on DATABASE_URL's server or on an embedded one. */
     databaseUrl: string;
+    /** REDIS_URL when the run has a Redis ('' otherwise: the Redis-backed tests are skipped, visibly). */
+    redisUrl: string;
   }
 }
 
@@ -54,6 +56,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   project.provide('databaseUrl', url.toString());
+  project.provide('redisUrl', process.env.REDIS_URL ?? '');
+  if (!process.env.REDIS_URL) {
+    console.warn('\n⚠️  REDIS_URL is not set: the tests that need Redis (BullMQ jobs, several instances) are SKIPPED. Set REDIS_URL=redis://127.0.0.1:6379 to run them (.ci/run does).\n');
+  }
 
   return async () => {
     for (const cleanup of cleanups) await cleanup().catch((error: unknown) => console.error('test teardown:', error));

@@ -30,8 +30,9 @@ export interface StartOptions {
   env?: Record<string, string | undefined>;
   /** Command and arguments; default `node backend/dist/server.js`. */
   command?: { file: string; args: string[] };
-  /** Wait for this log line before resolving; default the "listening" line. */
   readyTimeoutMs?: number;
+  /** The log message that says the process is ready; default the server's "listening on …". */
+  ready?: (line: LogLine) => boolean;
 }
 
 /** The environment a test server gets unless a test overrides it. */
@@ -48,7 +49,7 @@ export function testEnv(databaseUrl: string, otlpUrl?: string): Record<string, s
   };
 }
 
-export async function startServer({ env = {}, command, readyTimeoutMs = 30_000 }: StartOptions = {}): Promise<ServerProcess> {
+export async function startServer({ env = {}, command, readyTimeoutMs = 30_000, ready: isReady }: StartOptions = {}): Promise<ServerProcess> {
   const base: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
   const fullEnv = { ...base, ...env };
   for (const key of Object.keys(fullEnv)) if (fullEnv[key] === undefined) delete fullEnv[key];
@@ -102,12 +103,12 @@ export async function startServer({ env = {}, command, readyTimeoutMs = 30_000 }
       check();
     });
 
-  const ready = await waitForLog((line) => line.msg?.startsWith('listening on') === true, readyTimeoutMs).catch((error: unknown) => {
+  const ready = await waitForLog(isReady ?? ((line) => line.msg?.startsWith('listening on') === true), readyTimeoutMs).catch((error: unknown) => {
     child.kill('SIGKILL');
     throw error;
   });
   return {
-    url: `http://127.0.0.1:${String(ready.port)}`,
+    url: `http://127.0.0.1:${String(ready.port ?? 0)}`,
     child,
     logs: () => lines,
     output: () => text,
@@ -159,4 +160,9 @@ export async function api(
     // leave as text
   }
   return { status: response.status, body: parsed, headers: response.headers };
+}
+
+/** The plan worker, started as `npm run worker` starts it (node backend/dist/worker.js). */
+export function startWorker(env: Record<string, string | undefined>): Promise<ServerProcess> {
+  return startServer({ env, command: { file: process.execPath, args: ['backend/dist/worker.js'] }, ready: (line) => line.msg === 'plan worker ready' });
 }

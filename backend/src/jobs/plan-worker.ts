@@ -1,0 +1,74 @@
+import { ROOT_CONTEXT, context } from '@opentelemetry/api';
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { BullMQOtel } from 'bullmq-otel';
+import { ATTR_ENDUSER_ID, ATTR_JOB_ATTEMPT, ATTR_JOB_STALLED_RECOVERY, ATTR_SESSION_ID, annotateActiveSpan, recordActiveError } from '../telemetry';
+import type { Logger } from '../utils/logger';
+import type { PlanJobData, PlanJobHandlers, PlanJobRun } from './plan-job';
+import { PLAN_QUEUE } from './plan-queue';
+
+export interface PlanWorkerOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  telemetry: BullMQOtel;
+  handlers: PlanJobHandlers;
+  logger: Logger;
+  concurrency: number;
+  /** A dead worker's job is taken over about this long after it last renewed its lock. */
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+}
+
+function runOf(job: Job<PlanJobData>): PlanJobRun {
+  // attemptsStarted counts a run whose worker died too; attemptsMade only finished runs
+  const attempt = Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1);
+  return { id: job.id!, sessionId: job.data.sessionId, userId: job.data.userId, attempt };
+}
+
+/**
+ * The BullMQ worker for plan jobs. Its `process renovation-plans` span (BullMQ's own
+ * telemetry, a child of the request's `add` span) is the active context while a job
+ * runs, so the agent, SQL and the `plan:ready` delivery hang below it; this adds which
+ * attempt it is and marks it ERROR on failure (BullMQ records only an event). A job
+ * whose worker died is taken over by the stalled-job checker and runs again.
+ */
+export function createPlanWorker({ connection, prefix, telemetry, handlers, logger, concurrency, lockDurationMs, stalledIntervalMs }: PlanWorkerOptions) {
+  // Constructed outside any trace: the worker's polling loop inherits the context it is built in.
+  const worker = context.with(ROOT_CONTEXT, () =>
+    new Worker<PlanJobData>(
+      PLAN_QUEUE,
+      async (job) => {
+        const run = runOf(job);
+        annotateActiveSpan({
+          [ATTR_JOB_ATTEMPT]: run.attempt,
+          [ATTR_JOB_STALLED_RECOVERY]: (job.stalledCounter ?? 0) > 0,
+          [ATTR_SESSION_ID]: run.sessionId,
+          [ATTR_ENDUSER_ID]: run.userId,
+        });
+        try {
+          return await handlers.run(run);
+        } catch (error) {
+          recordActiveError(error);
+          throw error;
+        }
+      },
+      { connection, prefix, telemetry, concurrency, lockDuration: lockDurationMs, stalledInterval: stalledIntervalMs, maxStalledCount: 2 },
+    ),
+  );
+
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    // by now the failed run is counted in attemptsMade
+    const run = { ...runOf(job), attempt: Math.max(job.attemptsStarted ?? 0, job.attemptsMade) };
+    // 'failed' fires after every failed attempt; finishedOn is set only after the last
+    if (job.finishedOn === undefined) {
+      logger.warn({ err: error, jobId: job.id, attempt: run.attempt, attempts: job.opts.attempts }, 'plan job failed; BullMQ will retry it');
+      return;
+    }
+    logger.error({ err: error, jobId: job.id, attempts: run.attempt }, 'plan job failed for good');
+    handlers.failed(run, error).catch((failure: unknown) => logger.error({ err: failure, jobId: job.id }, 'could not record the failed plan job'));
+  });
+  worker.on('stalled', (jobId) => logger.warn({ jobId }, 'plan job stalled (its worker died or hung); it runs again'));
+  worker.on('error', (error) => logger.error({ err: error }, 'plan worker error'));
+
+  return worker;
+}
