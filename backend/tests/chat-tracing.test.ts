@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGeminiStandIn, type GeminiStandIn } from '../src/gemini-stand-in/server';
+import type { GeminiStandIn } from '../src/gemini-stand-in/server';
 import { connectChat } from './helpers/chat-client';
-import { ancestorsOf, formatTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
-import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
+import { ancestorsOf, formatTree, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
+import { api, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
+import { newUserSession, startStack, type Stack } from './helpers/stack';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
@@ -11,33 +12,18 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
   let gemini: GeminiStandIn;
   let server: ServerProcess;
 
+  let stack: Stack;
+
   beforeAll(async () => {
-    receiver = await startOtlpReceiver();
-    gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
-    server = await startServer({
-      env: {
-        ...testEnv(inject('databaseUrl'), receiver.url),
-        GEMINI_BASE_URL: gemini.baseUrl,
-        GEMINI_API_KEY: 'test-key-not-secret',
-        GEMINI_MAX_RETRIES: '0',
-        GEMINI_TEMPERATURE: '0.2',
-        GEMINI_MAX_OUTPUT_TOKENS: '1024',
-      },
-    });
+    stack = await startStack({ GEMINI_TEMPERATURE: '0.2', GEMINI_MAX_OUTPUT_TOKENS: '1024' });
+    ({ receiver, gemini, server } = stack);
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await gemini?.close();
-    await receiver?.close();
+    await stack?.stop();
   });
 
-  async function newSession(title = 'Kitchen refit', budgetCents = 2_000_000) {
-    const userId = uniqueUser();
-    const token = await tokenFor(userId);
-    const { body } = await api(server, 'POST', '/api/sessions', { token, body: { title, budgetCents } });
-    return { userId, token, sessionId: body.id as string };
-  }
+  const newSession = (title?: string) => newUserSession(server, { ...(title ? { title } : {}) });
 
   async function traceOf(predicate: (span: ReceivedSpan) => boolean, settleMs = 300): Promise<ReceivedSpan[]> {
     const anchor = await receiver.waitForSpan(predicate);
@@ -214,6 +200,25 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     }
   });
 
+  it('when a tool fails (bad arguments from the model), then the model gets a tool error and answers, and the tool span is ERROR', async () => {
+    const { token, sessionId } = await newSession();
+    gemini.enqueue({ functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'kitchen', areaSqm: -3 } }] }, { text: 'Sorry, I need a positive area.' });
+    const before = gemini.requests.length;
+    const chat = await connectChat(server.url, { token });
+    expect((await chat.send({ sessionId, content: 'estimate a -3 m2 kitchen' })).ok).toBe(true);
+    const reply = await chat.nextReply();
+    chat.close();
+    expect(reply.message?.content).toBe('Sorry, I need a positive area.');
+    // the second model call was told what went wrong
+    const second = gemini.requests[before + 1]!.body!.contents!.at(-1)!.parts![0]!.functionResponse;
+    expect(second).toMatchObject({ name: 'estimate_renovation_cost' });
+    expect(JSON.stringify(second)).toContain('areaSqm must be more than 0');
+    const spans = await traceOf((span) => span.name === 'execute_tool estimate_renovation_cost' && span.attributes['gen_ai.conversation.id'] === sessionId);
+    const tool = spans.find((span) => span.name === 'execute_tool estimate_renovation_cost')!;
+    expect(tool.status.code).toBe('ERROR');
+    expect(spans.find((span) => span.name === 'socket.io chat:user_message')?.status.code).toBe('UNSET');
+  });
+
   it('when Gemini answers 429, then the user gets chat:error, the model span is ERROR with an exception event, and the next message works', async () => {
     const { token, sessionId } = await newSession();
     const chat = await connectChat(server.url, { token });
@@ -306,23 +311,15 @@ describe('chat with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true', ()
   let gemini: GeminiStandIn;
   let server: ServerProcess;
 
+  let stack: Stack;
+
   beforeAll(async () => {
-    receiver = await startOtlpReceiver();
-    gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
-    server = await startServer({
-      env: {
-        ...testEnv(inject('databaseUrl'), receiver.url),
-        GEMINI_BASE_URL: gemini.baseUrl,
-        GEMINI_API_KEY: 'test-key-not-secret',
-        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
-      },
-    });
+    stack = await startStack({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' });
+    ({ receiver, gemini, server } = stack);
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await gemini?.close();
-    await receiver?.close();
+    await stack?.stop();
   });
 
   it('when content capture is on, then prompt, reply and tool arguments are recorded as valid, bounded JSON after the usage figures', async () => {

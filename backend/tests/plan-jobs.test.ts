@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { startGeminiStandIn, type GeminiStandIn } from '../src/gemini-stand-in/server';
 import { connectChat, type ChatClient } from './helpers/chat-client';
 import { ancestorsOf, formatTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
-import { api, startServer, startWorker, testEnv, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
+import { api, startServer, startWorker, testEnv, type ServerProcess } from './helpers/server-process';
+import { newUserSession, startStack, type Stack } from './helpers/stack';
 
 type PlanEvent = { sessionId: string; planId?: string; jobId: string; traceparent?: string; code?: string; message?: string };
 
@@ -17,12 +18,7 @@ function nextEvent(chat: ChatClient, event: 'plan:ready' | 'plan:failed', timeou
   });
 }
 
-async function newUserSession(server: ServerProcess, title = 'Farmhouse') {
-  const userId = uniqueUser('planner');
-  const token = await tokenFor(userId);
-  const { body } = await api(server, 'POST', '/api/sessions', { token, body: { title, budgetCents: 5_000_000 } });
-  return { userId, token, sessionId: body.id as string };
-}
+const newPlanSession = (server: ServerProcess, title = 'Farmhouse') => newUserSession(server, { title, budgetCents: 5_000_000 });
 
 const byName = (spans: ReceivedSpan[], name: string) => spans.filter((span) => span.name === name);
 
@@ -31,29 +27,19 @@ describe('plan jobs without Redis: in the API process, same interface and spans'
   let gemini: GeminiStandIn;
   let server: ServerProcess;
 
+  let stack: Stack;
+
   beforeAll(async () => {
-    receiver = await startOtlpReceiver();
-    gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
-    server = await startServer({
-      env: {
-        ...testEnv(inject('databaseUrl'), receiver.url),
-        GEMINI_BASE_URL: gemini.baseUrl,
-        GEMINI_API_KEY: 'test-key',
-        GEMINI_MAX_RETRIES: '0',
-        PLAN_JOB_ATTEMPTS: '2',
-        PLAN_JOB_BACKOFF_MS: '100',
-      },
-    });
+    stack = await startStack({ PLAN_JOB_ATTEMPTS: '2', PLAN_JOB_BACKOFF_MS: '100' });
+    ({ receiver, gemini, server } = stack);
   });
 
   afterAll(async () => {
-    await server?.stop();
-    await gemini?.close();
-    await receiver?.close();
+    await stack?.stop();
   });
 
   it('when a plan is requested, then 202 with a job id, plan:ready on the user’s socket, the plan stored, and one trace from the request through the job to the delivery', async () => {
-    const { token, sessionId } = await newUserSession(server);
+    const { token, sessionId } = await newPlanSession(server);
     const chat = await connectChat(server.url, { token });
     const ready = nextEvent(chat, 'plan:ready');
     const response = await api(server, 'POST', `/api/sessions/${sessionId}/plan`, { token });
@@ -89,7 +75,7 @@ describe('plan jobs without Redis: in the API process, same interface and spans'
   });
 
   it('when every attempt fails, then the job ends failed with its error stored, the user gets plan:failed, and the attempts are ERROR spans', async () => {
-    const { token, sessionId } = await newUserSession(server, 'Barn');
+    const { token, sessionId } = await newPlanSession(server, 'Barn');
     gemini.enqueue({ status: 500, message: 'backend error' }, { status: 500, message: 'backend error' });
     const chat = await connectChat(server.url, { token });
     const failed = nextEvent(chat, 'plan:failed');
@@ -165,7 +151,7 @@ describe.skipIf(!redisUrl)('plan jobs on Redis: two API instances and a worker, 
 
   it('when a plan is requested on instance 1 and the user’s socket is on instance 2, then the worker’s job and the delivery on instance 2 are in the request’s trace', async () => {
     await worker();
-    const { token, sessionId } = await newUserSession(api1);
+    const { token, sessionId } = await newPlanSession(api1);
     const chat = await connectChat(api2.url, { token });
     const ready = nextEvent(chat, 'plan:ready');
     const response = await api(api1, 'POST', `/api/sessions/${sessionId}/plan`, { token });
@@ -203,7 +189,7 @@ describe.skipIf(!redisUrl)('plan jobs on Redis: two API instances and a worker, 
 
   it('when the worker is killed mid-job and a new one starts, then the job runs again, completes once, stores one plan, and the trace shows the second run', async () => {
     const first = await worker();
-    const { token, sessionId } = await newUserSession(api1, 'Mill');
+    const { token, sessionId } = await newPlanSession(api1, 'Mill');
     const chat = await connectChat(api2.url, { token });
     const ready = nextEvent(chat, 'plan:ready', 45_000);
     const before = gemini.requests.length;
@@ -237,7 +223,7 @@ describe.skipIf(!redisUrl)('plan jobs on Redis: two API instances and a worker, 
 
   it('when a job fails every attempt, then it ends failed with its error stored, plan:failed reaches instance 2, and the attempts are ERROR spans', async () => {
     await worker();
-    const { token, sessionId } = await newUserSession(api1, 'Chapel');
+    const { token, sessionId } = await newPlanSession(api1, 'Chapel');
     gemini.enqueue({ status: 503, message: 'overloaded' }, { status: 503, message: 'overloaded' });
     const chat = await connectChat(api2.url, { token });
     const failed = nextEvent(chat, 'plan:failed');

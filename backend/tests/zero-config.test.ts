@@ -55,6 +55,15 @@ describe('zero-config start (npm start, embedded PostgreSQL, Gemini stand-in)', 
     expect(stored.body.messages.map((message: { role: string }) => message.role)).toEqual(['user', 'assistant']);
     expect(stored.body.messages[1].outputTokens).toBeGreaterThan(0);
 
+    // a background plan, in-process without Redis
+    const planner = await connectChat(server.url, { token });
+    const ready = new Promise<{ planId: string }>((resolve) => planner.socket.once('plan:ready', resolve));
+    expect((await api(server, 'POST', `/api/sessions/${created.body.id}/plan`, { token })).status).toBe(202);
+    const { planId } = await ready;
+    planner.close();
+    const plan = await api(server, 'GET', `/api/sessions/${created.body.id}/plan`, { token });
+    expect(plan.body.plan).toMatchObject({ id: planId, content: expect.stringMatching(/^Renovation plan for "First project"/) });
+
     const postmasterPid = path.join(dataDir, 'postgres', 'postmaster.pid');
     expect(existsSync(postmasterPid)).toBe(true);
     const { code } = await server.stop('SIGTERM');
@@ -63,7 +72,7 @@ describe('zero-config start (npm start, embedded PostgreSQL, Gemini stand-in)', 
 
     if (receiver !== undefined) {
       const names = new Set(receiver.spans().map((span) => span.name));
-      for (const name of ['POST /api/sessions', 'socket.io chat:user_message', 'langgraph.graph.stream', 'execute_tool estimate_renovation_cost', 'ai.chat.invoke']) {
+      for (const name of ['POST /api/sessions', 'socket.io chat:user_message', 'langgraph.graph.stream', 'execute_tool estimate_renovation_cost', 'ai.chat.invoke', 'process renovation-plans', 'socket.io emit plan:ready']) {
         expect(names, name).toContain(name);
       }
       // the stand-in itself is not traced: its requests are Gemini's side, not ours

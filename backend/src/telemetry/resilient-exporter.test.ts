@@ -1,10 +1,9 @@
 import { SpanKind } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../../tests/helpers/otlp-receiver';
-import { createLogger } from '../utils/logger';
+import { captureLogs } from '../../tests/helpers/log-capture';
 import { ResilientExporter } from './resilient-exporter';
 
 function spans(count: number): ReadableSpan[] {
@@ -14,16 +13,6 @@ function spans(count: number): ReadableSpan[] {
   return memory.getFinishedSpans();
 }
 
-function logs() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'debug', destination }) };
-}
 
 describe('ResilientExporter (real OTLP exporter, real receiver)', () => {
   let receiver: OtlpReceiver | undefined;
@@ -32,7 +21,7 @@ describe('ResilientExporter (real OTLP exporter, real receiver)', () => {
   });
 
   function exporterFor(url: string, maxBufferedSpans: number) {
-    const log = logs();
+    const log = captureLogs();
     const exporter = new ResilientExporter(new OTLPTraceExporter({ url: `${url}/v1/traces`, timeoutMillis: 300 }), {
       logger: log.logger,
       target: url,

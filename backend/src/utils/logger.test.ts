@@ -1,21 +1,11 @@
-import { Writable } from 'node:stream';
 import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setRequestId } from '../telemetry/request-id';
-import { createLogger } from './logger';
+import { captureLogs } from '../../tests/helpers/log-capture';
 
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'info', destination }) };
-}
+const capture = () => captureLogs('info');
 
 describe('logger trace correlation', () => {
   const contextManager = new AsyncLocalStorageContextManager();

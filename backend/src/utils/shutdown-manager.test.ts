@@ -1,18 +1,11 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger';
+import { captureLogs } from '../../tests/helpers/log-capture';
 import { ShutdownManager } from './shutdown-manager';
 
 function setup(timeoutMs = 1_000) {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
+  const { lines, logger } = captureLogs();
   const exits: number[] = [];
-  const manager = new ShutdownManager({ logger: createLogger({ level: 'debug', destination }), timeoutMs, exit: (code) => exits.push(code) });
+  const manager = new ShutdownManager({ logger, timeoutMs, exit: (code) => exits.push(code) });
   return { manager, exits, lines };
 }
 
