@@ -1,6 +1,6 @@
 // Tracing first: it must patch http, pg, ioredis and undici before anything requires them.
 import { telemetry } from './config/telemetry';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenVerifier, resolveJwtSecret } from './auth/tokens';
 import { getEnvOrExit } from './config/env';
@@ -48,7 +48,13 @@ async function main(): Promise<void> {
     }
     const verifier = createTokenVerifier(secret);
 
-    const server = createServer();
+    // The app is the server's listener from the start: Socket.io (engine.io) wraps the
+    // listeners present when it attaches, and a later one would also answer /socket.io/.
+    let handle: RequestListener = (_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    };
+    const server = createServer((req, res) => handle(req, res));
     const { io, work } = buildSocketServer(server, { verifier, chat, logger });
     const retry = { attempts: env.PLAN_JOB_ATTEMPTS, backoffMs: env.PLAN_JOB_BACKOFF_MS };
     let planQueue: PlanQueue;
@@ -87,7 +93,7 @@ async function main(): Promise<void> {
         },
       },
     });
-    server.on('request', app);
+    handle = app;
 
     shutdown.register(
       'http-server',

@@ -46,12 +46,8 @@ async function main(): Promise<void> {
       'plan-worker',
       async ({ deadline }) => {
         // let running jobs finish; at the deadline leave them to the next worker (stalled-job recovery)
-        const finished = worker.close();
-        const late = await Promise.race([finished.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), Math.max(0, deadline - reserveMs - Date.now())).unref())]);
-        if (late) {
-          logger.warn('plan jobs still running at the deadline are left to the next worker');
-          await worker.close(true);
-        }
+        const { abandoned } = await worker.close(deadline - reserveMs);
+        if (abandoned) logger.warn('plan jobs still running at the deadline are left to the next worker');
       },
       { order: SHUTDOWN_ORDER.server },
     );

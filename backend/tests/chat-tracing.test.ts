@@ -219,6 +219,32 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     expect(spans.find((span) => span.name === 'socket.io chat:user_message')?.status.code).toBe('UNSET');
   });
 
+  it('when a client uses the long-polling transport (the Socket.io default before upgrading), then chat works the same', async () => {
+    const { token, sessionId } = await newSession();
+    gemini.enqueue({ text: 'Polling works.' });
+    const chat = await connectChat(server.url, { token, transports: ['polling'] });
+    expect((await chat.send({ sessionId, content: 'over polling' })).ok).toBe(true);
+    expect((await chat.nextReply()).message?.content).toBe('Polling works.');
+    chat.close();
+    const anonymous = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
+    expect(anonymous.status).toBe(200);
+    await anonymous.text();
+    expect(server.logs().filter((line) => line.level === 'error')).toEqual([]);
+  });
+
+  it('when a message without an ack fails, then the client gets exactly one chat:error', async () => {
+    const { token, sessionId } = await newSession();
+    gemini.enqueue({ status: 503, message: 'overloaded' });
+    const chat = await connectChat(server.url, { token });
+    const errors: unknown[] = [];
+    chat.socket.on('chat:error', (error) => errors.push(error));
+    chat.socket.emit('chat:user_message', { sessionId, content: 'no ack this time' });
+    await chat.nextReply();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    chat.close();
+    expect(errors).toEqual([{ sessionId, code: 'AI_UNAVAILABLE', message: expect.any(String) }]);
+  });
+
   it('when Gemini answers 429, then the user gets chat:error, the model span is ERROR with an exception event, and the next message works', async () => {
     const { token, sessionId } = await newSession();
     const chat = await connectChat(server.url, { token });
@@ -288,6 +314,7 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
       [{ sessionId, content: 'x'.repeat(4001) }, 'VALIDATION_FAILED'],
       [{ sessionId: 'not-a-uuid', content: 'hi' }, 'VALIDATION_FAILED'],
       [{ sessionId, content: 'hi', extra: true }, 'VALIDATION_FAILED'],
+      [{ sessionId, content: 'nul \u0000 inside' }, 'VALIDATION_FAILED'],
       [{ sessionId: '00000000-0000-4000-8000-000000000000', content: 'hi' }, 'NOT_FOUND'],
       [{ sessionId: other.sessionId, content: 'hi' }, 'NOT_FOUND'],
     ];

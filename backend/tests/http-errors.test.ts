@@ -115,6 +115,12 @@ describe('HTTP API: bad input gets a clear 4xx, never a 500', () => {
       code: 'VALIDATION_FAILED',
     },
     {
+      name: 'a NUL character the database cannot store',
+      request: async () => ({ method: 'POST', route: '/api/sessions', options: { token, body: { title: 'a\u0000b' } } }),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
       name: 'an unknown field',
       request: async () => ({ method: 'POST', route: '/api/sessions', options: { token, body: { title: 'x', owner: 'bob' } } }),
       status: 400,

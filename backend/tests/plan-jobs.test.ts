@@ -98,6 +98,25 @@ describe('plan jobs without Redis: in the API process, same interface and spans'
   });
 });
 
+describe('plan jobs when Redis is down', () => {
+  it('when Redis does not answer, then POST …/plan fails fast with 503 and the job is recorded as failed, instead of hanging', async () => {
+    const stack = await startStack({ REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const { token, sessionId } = await newPlanSession(stack.server, 'Tower');
+      const started = Date.now();
+      const response = await api(stack.server, 'POST', `/api/sessions/${sessionId}/plan`, { token });
+      expect(response.status).toBe(503);
+      expect(response.body.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(Date.now() - started).toBeLessThan(8_000);
+      const stored = await api(stack.server, 'GET', `/api/sessions/${sessionId}/plan`, { token });
+      expect(stored.body.job).toMatchObject({ status: 'failed', error: expect.stringContaining('SERVICE_UNAVAILABLE') });
+      expect((await api(stack.server, 'GET', '/ready')).body).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'not ready' } });
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
 const redisUrl = inject('redisUrl');
 
 describe.skipIf(!redisUrl)('plan jobs on Redis: two API instances and a worker, traced as one system', () => {

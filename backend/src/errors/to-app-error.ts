@@ -43,5 +43,10 @@ export function toAppError(error: unknown): AppError {
     }
   }
   if (isDatabaseUnavailable(error)) return new AppError('SERVICE_UNAVAILABLE', 'the database is unavailable; try again shortly', { cause: error });
+  // SQLSTATE class 22 (data exception): a value the database cannot store, such as a NUL character
+  const sqlState = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code ?? (error as { code?: unknown } | undefined)?.code;
+  if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+    return new AppError('VALIDATION_FAILED', 'the request contains a value that cannot be stored (for example a NUL character)', { cause: error });
+  }
   return new AppError('INTERNAL', undefined, { cause: error });
 }

@@ -37,7 +37,7 @@ export function buildApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
 
   app.use(requestContext({ logger: deps.logger, isDraining: deps.isDraining }));
-  app.use(healthRouter({ readiness: deps.readiness }));
+  app.use(healthRouter({ readiness: deps.readiness, logger: deps.logger }));
 
   // Applied per route, after the route matched, so that even a request refused by
   // them has its server span named after the route (`POST /api/sessions`).

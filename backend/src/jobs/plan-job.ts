@@ -51,9 +51,9 @@ export function createPlanJobHandlers({
     },
 
     async failed(job, error) {
+      // what the user may read (GET …/plan): the code and its generic message; the cause is in the log and the span
       const appError = toAgentError(error);
-      const reason = error instanceof Error ? error.message : String(error);
-      await plans.markFailed(job.id, job.attempt, `${appError.code}: ${reason}`);
+      await plans.markFailed(job.id, job.attempt, `${appError.code}: ${appError.message}`);
       notifier.notifyUser(job.userId, 'plan:failed', { sessionId: job.sessionId, jobId: job.id, code: appError.code, message: appError.message });
     },
   };

@@ -3,6 +3,8 @@ import type { BullMQOtel } from 'bullmq-otel';
 import type { PlanJobData } from './plan-job';
 
 export const PLAN_QUEUE = 'renovation-plans';
+/** BullMQ waits for Redis without limit; a request must not. */
+const ENQUEUE_TIMEOUT_MS = 3_000;
 export const PLAN_JOB = 'generate';
 
 export interface RetryPolicy {
@@ -35,13 +37,22 @@ export function createRedisPlanQueue({
   return {
     mode: 'redis',
     async enqueue(jobId, data) {
-      await queue.add(PLAN_JOB, data, {
+      const added = queue.add(PLAN_JOB, data, {
         jobId,
         attempts: retry.attempts,
         backoff: { type: 'exponential', delay: retry.backoffMs },
         removeOnComplete: { age: 24 * 3600, count: 1_000 },
         removeOnFail: { age: 7 * 24 * 3600 },
       });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not take the job within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([added, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     close: () => queue.close(),
   };

@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, context } from '@opentelemetry/api';
-import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Job, Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { BullMQOtel } from 'bullmq-otel';
 import { ATTR_ENDUSER_ID, ATTR_JOB_ATTEMPT, ATTR_JOB_STALLED_RECOVERY, ATTR_SESSION_ID, annotateActiveSpan, recordActiveError } from '../telemetry';
 import type { Logger } from '../utils/logger';
@@ -55,20 +55,54 @@ export function createPlanWorker({ connection, prefix, telemetry, handlers, logg
     ),
   );
 
-  worker.on('failed', (job, error) => {
-    if (!job) return;
+  // Failure reports still being written, so shutdown can wait for them.
+  const reporting = new Set<Promise<void>>();
+  const reportFailure = (job: Job<PlanJobData>, error: unknown) => {
     // by now the failed run is counted in attemptsMade
     const run = { ...runOf(job), attempt: Math.max(job.attemptsStarted ?? 0, job.attemptsMade) };
+    logger.error({ err: error, jobId: job.id, attempts: run.attempt }, 'plan job failed for good');
+    const report = handlers.failed(run, error).catch((failure: unknown) => logger.error({ err: failure, jobId: job.id }, 'could not record the failed plan job'));
+    reporting.add(report);
+    void report.finally(() => reporting.delete(report));
+  };
+
+  worker.on('failed', (job, error) => {
+    if (!job) return;
     // 'failed' fires after every failed attempt; finishedOn is set only after the last
     if (job.finishedOn === undefined) {
-      logger.warn({ err: error, jobId: job.id, attempt: run.attempt, attempts: job.opts.attempts }, 'plan job failed; BullMQ will retry it');
+      logger.warn({ err: error, jobId: job.id, attempt: job.attemptsMade, attempts: job.opts.attempts }, 'plan job failed; BullMQ will retry it');
       return;
     }
-    logger.error({ err: error, jobId: job.id, attempts: run.attempt }, 'plan job failed for good');
-    handlers.failed(run, error).catch((failure: unknown) => logger.error({ err: failure, jobId: job.id }, 'could not record the failed plan job'));
+    reportFailure(job, error);
   });
-  worker.on('stalled', (jobId) => logger.warn({ jobId }, 'plan job stalled (its worker died or hung); it runs again'));
+
+  // A job that stalls more than maxStalledCount times is failed inside BullMQ's Redis
+  // script, with no 'failed' event: the worker whose check found it reports it here.
+  const lookup = new Queue<PlanJobData>(PLAN_QUEUE, { connection, prefix });
+  worker.on('stalled', (jobId) => {
+    logger.warn({ jobId }, 'plan job stalled (its worker died or hung)');
+    void Job.fromId<PlanJobData>(lookup, jobId)
+      .then(async (job) => {
+        if (job && (await job.isFailed())) reportFailure(job, new Error(job.failedReason || 'the job stalled too many times'));
+      })
+      .catch((error: unknown) => logger.warn({ err: error, jobId }, 'could not look up a stalled plan job'));
+  });
   worker.on('error', (error) => logger.error({ err: error }, 'plan worker error'));
 
-  return worker;
+  return {
+    worker,
+    waitUntilReady: () => worker.waitUntilReady(),
+    /**
+     * Stops taking jobs and waits for the running ones until `deadline`; past it they are
+     * left to another worker (their lock expires and the stalled-job check takes over).
+     */
+    async close(deadline: number): Promise<{ abandoned: boolean }> {
+      const closing = worker.close();
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())).unref());
+      const outcome = await Promise.race([closing.then(() => 'closed' as const), timeout]);
+      await Promise.race([Promise.allSettled([...reporting]), timeout]);
+      await lookup.close().catch(() => undefined);
+      return { abandoned: outcome === 'timeout' };
+    },
+  };
 }

@@ -136,6 +136,7 @@ export function createSocketTracing({ onUnacknowledgedError }: SocketTracingOpti
         { kind: SpanKind.CONSUMER, attributes, links: state && state.parent === undefined ? [{ context: state.connection }] : [] },
         state?.parent ?? state?.base ?? ROOT_CONTEXT,
       );
+      const active = trace.setSpan(state?.parent ?? state?.base ?? ROOT_CONTEXT, span);
       const settle = (error?: unknown) => {
         try {
           if (error === undefined) endSpan(span);
@@ -147,13 +148,12 @@ export function createSocketTracing({ onUnacknowledgedError }: SocketTracingOpti
         } catch {
           // ignore
         }
-        if (error !== undefined && !acknowledged) onUnacknowledgedError(error, once, socket);
+        // in the event's context, so what it logs carries the trace id
+        if (error !== undefined && !acknowledged) context.with(active, () => onUnacknowledgedError(error, once, socket));
       };
       // An explicit base context: the transport's own (an untraced polling request)
       // would suppress every span below.
-      context
-        .with(trace.setSpan(state?.parent ?? state?.base ?? ROOT_CONTEXT, span), () => handler(payload, once))
-        .then(() => settle(), settle);
+      context.with(active, () => handler(payload, once)).then(() => settle(), settle);
     });
   }
 

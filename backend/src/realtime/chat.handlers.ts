@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
 import { toAgentError } from '../agent/errors';
-import { AppError } from '../errors/app-error';
+import { AppError, markReported } from '../errors/app-error';
 import type { ChatService } from '../services/chat.service';
 import type { Logger } from '../utils/logger';
 
@@ -62,7 +62,7 @@ export function chatUserMessageHandler(socket: Socket, { chat, logger, maxConcur
             const appError = toAgentError(error);
             if (socket.connected) socket.emit('chat:error', { sessionId: input.sessionId, code: appError.code, message: appError.message });
             logger.warn({ err: error, code: appError.code, sessionId: input.sessionId }, 'chat reply failed');
-            throw appError;
+            throw markReported(appError);
           }
         })(),
       );

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { TokenVerifier } from '../auth/tokens';
+import { isReported } from '../errors/app-error';
 import { toAppError } from '../errors/to-app-error';
 import { createSocketTracing } from '../middleware/socketio-tracing.middleware';
 import type { ChatService } from '../services/chat.service';
@@ -57,6 +58,7 @@ export function buildSocketServer(httpServer: HttpServer, { verifier, chat, logg
   const work = new WorkTracker();
   const tracing = createSocketTracing({
     onUnacknowledgedError(error, ack, socket) {
+      if (isReported(error)) return;
       const appError = toAppError(error);
       if (appError.status >= 500) logger.error({ err: error, socketId: socket.id }, 'socket event failed');
       const body = { code: appError.code, message: appError.message };

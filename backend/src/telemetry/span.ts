@@ -1,5 +1,6 @@
 import { context, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { RPCType, getRPCMetadata } from '@opentelemetry/core';
+import { toSafeError } from '../errors/safe-error';
 import { ATTR_ERROR_TYPE } from './attributes';
 
 /** A low-cardinality `error.type`: an explicit code, else the error's class name. */
@@ -16,7 +17,8 @@ export function errorType(error: unknown): string {
 /** Marks a span failed: exception event, ERROR status, `error.type`. Never throws. */
 export function recordError(span: Span, error: unknown): void {
   try {
-    const err = error instanceof Error ? error : new Error(String(error));
+    const safe = toSafeError(error);
+    const err = safe instanceof Error ? safe : new Error(String(safe));
     span.recordException(err);
     span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
     span.setAttribute(ATTR_ERROR_TYPE, errorType(error));

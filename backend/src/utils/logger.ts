@@ -1,5 +1,6 @@
 import { context, trace, type Context } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger, type LoggerOptions as PinoOptions } from 'pino';
+import { toSafeError } from '../errors/safe-error';
 import { getRequestId } from '../telemetry/request-id';
 
 export type { Logger } from 'pino';
@@ -41,6 +42,8 @@ export function createLogger({ level = 'info', destination, base }: LoggerOption
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     mixin: () => traceContextMixin(),
+    // errors without SQL parameter values or row values (see errors/safe-error.ts)
+    serializers: { err: (error: unknown) => pino.stdSerializers.err(toSafeError(error) as Error) },
   };
   return pino(options, destination ?? pino.destination({ fd: 1, sync: true }));
 }

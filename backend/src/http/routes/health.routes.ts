@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { Logger } from '../../utils/logger';
 
 export interface Readiness {
   /** Resolves when the service can take traffic; rejects with the reason otherwise. */
@@ -6,7 +7,7 @@ export interface Readiness {
 }
 
 /** `/health`: the process is up. `/ready`: the database answers and we are not shutting down. Both untraced. */
-export function healthRouter({ readiness }: { readiness: Readiness }): Router {
+export function healthRouter({ readiness, logger }: { readiness: Readiness; logger: Logger }): Router {
   const router = Router();
 
   router.get('/health', (_req, res) => {
@@ -18,7 +19,9 @@ export function healthRouter({ readiness }: { readiness: Readiness }): Router {
       await readiness.check();
       res.json({ status: 'ready' });
     } catch (error) {
-      res.status(503).json({ error: { code: 'SERVICE_UNAVAILABLE', message: error instanceof Error ? error.message : 'not ready' } });
+      // the cause (hosts, users) is for the log, not for an unauthenticated caller
+      logger.warn({ err: error }, 'not ready');
+      res.status(503).json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'not ready' } });
     }
   });
 

@@ -22,7 +22,7 @@ export function plansRouter({ plans, queue, guard }: { plans: PlansService; queu
     try {
       await queue.enqueue(jobId, { sessionId, userId });
     } catch (error) {
-      await plans.markFailed(jobId, 0, `SERVICE_UNAVAILABLE: ${error instanceof Error ? error.message : String(error)}`).catch(() => undefined);
+      await plans.markFailed(jobId, 0, 'SERVICE_UNAVAILABLE: the job queue was unavailable').catch(() => undefined);
       throw new AppError('SERVICE_UNAVAILABLE', 'the job queue is unavailable; try again shortly', { cause: error });
     }
     res.status(202).json({ jobId });
