@@ -12,13 +12,15 @@ export interface Saturated {
   errors: number;
 }
 
-/** `amount` requests as fast as the server takes them, from `connections` keep-alive connections (autocannon). */
-export async function saturate(url: string, headers: Record<string, string>, amount: number, connections = 16): Promise<Saturated> {
-  const started = performance.now();
-  const result = await autocannon({ url, headers, connections, amount, pipelining: 1 });
-  const seconds = (performance.now() - started) / 1000;
+/**
+ * As many requests as the server takes for `seconds`, from `connections` keep-alive
+ * connections (autocannon). By duration, not by count: autocannon notices a finished
+ * count only on its one-second tick, which would round every figure to 12,000/N.
+ */
+export async function saturate(url: string, headers: Record<string, string>, seconds: number, connections = 16): Promise<Saturated> {
+  const result = await autocannon({ url, headers, connections, duration: seconds, pipelining: 1 });
   const requests = result.requests.total as number;
-  return { requestsPerSecond: requests / seconds, requests, errors: (result.errors as number) + (result.non2xx as number) };
+  return { requestsPerSecond: requests / (result.duration as number), requests, errors: (result.errors as number) + (result.non2xx as number) };
 }
 
 export interface Latencies {

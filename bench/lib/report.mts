@@ -61,7 +61,7 @@ export function renderReport({
   date: string;
   rounds: number;
   smoke: boolean;
-  durations: { requests: number; fixed: number; chat: number; rate: number; chatClients: number };
+  durations: { saturate: number; fixed: number; chat: number; rate: number; chatClients: number };
 }): { markdown: string; chart: ChartData } {
   const configs: ConfigName[] = ['A', 'B', 'C', 'D'];
   const ratio = (c: ConfigName) => againstA(results, c, (run, a) => run.requestsPerSecond / a.requestsPerSecond);
@@ -102,7 +102,7 @@ export function renderReport({
     ['B/A throughput ≥ 0.90', m(ratio('B')).toFixed(2), m(ratio('B')) >= 0.9],
     ['C/A throughput ≥ 0.97', m(ratio('C')).toFixed(2), m(ratio('C')) >= 0.97],
     ['added p50 latency at 100% < 100 µs', `${m(addedP50('B')).toFixed(0)} µs`, m(addedP50('B')) < 100],
-    ['peak RSS under load within 50 MiB of A (B)', `+${m(rssVsA('B')).toFixed(0)} MiB`, m(rssVsA('B')) < 50],
+    ['peak RSS under load within 50 MiB of A (B)', `${m(rssVsA('B')) >= 0 ? '+' : ''}${m(rssVsA('B')).toFixed(0)} MiB`, m(rssVsA('B')) < 50],
     [
       `no heap growth after GC beyond 10 MB over ≥10,000 requests (B: ${minRequests.toLocaleString('en')} requests)`,
       `${m(heapGrowth('B')).toFixed(1)} MiB`,
@@ -120,7 +120,7 @@ Ratios and "added" figures compare each run with A of the same round. Reproduce:
 
 ## GET /api/sessions/:id (JWT, two SQL queries)
 
-Throughput: autocannon, 16 connections, ${durations.requests.toLocaleString('en')} requests. Latency: ${durations.rate} req/s for ${durations.fixed} s, each request timed.
+Throughput: autocannon, 16 connections, ${durations.saturate} s. Latency: ${durations.rate} req/s for ${durations.fixed} s, each request timed.
 Server CPU is the server process's user + system time during the saturated phase divided by its requests (from /proc):
 what tracing costs per request, whatever PostgreSQL and the load generator take from the same 2 cores.
 
