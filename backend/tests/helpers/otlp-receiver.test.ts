@@ -150,7 +150,8 @@ function expectedSpans(parent: ReadableSpan, child: ReadableSpan): ReceivedSpan[
     resource,
     scope,
   };
-  // SimpleSpanProcessor exports each span when it ends, so the child arrives first.
+  // Sorted by name: SimpleSpanProcessor exports each span in its own request, and (with
+  // compression, which is asynchronous) the two requests may arrive in either order.
   return [expectedChild, expectedParent];
 }
 
@@ -202,7 +203,8 @@ describe('otlp-receiver', () => {
     async ({ contentType, encoding, create }) => {
       const { parent, child } = await exportParentAndChild(create(receiver.tracesUrl));
 
-      const spans = await receiver.waitForSpans((all) => all.length === 2, { timeoutMs: 5000 });
+      const received = await receiver.waitForSpans((all) => all.length === 2, { timeoutMs: 5000 });
+      const spans = [...received].sort((a, b) => a.name.localeCompare(b.name));
       expect(spans).toStrictEqual(expectedSpans(parent, child));
       const [receivedChild] = spans;
       expect(receivedChild?.resource['service.name']).toBe(SERVICE_NAME);
