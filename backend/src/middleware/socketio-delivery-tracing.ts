@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, context, propagation, trace, type Attributes } from '@opentelemetry/api';
 import { RedisAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
-import { endSpan } from '../telemetry';
+import { endSpan, tracingFailed } from '../telemetry';
 
 const tracer = trace.getTracer('renovation-agent-backend/socket.io');
 
@@ -72,8 +72,9 @@ const baseOnMessage = (RedisAdapter.prototype as unknown as { onmessage: OnMessa
         span = tracer.startSpan(`socket.io deliver ${event}`, { kind: SpanKind.CONSUMER, attributes: deliveryAttributes(event, room, 'process') }, parent);
       }
     }
-  } catch {
+  } catch (failure) {
     // tracing must not stand between a message and its socket
+    tracingFailed('socket.io delivery tracing', failure);
   }
   if (span === undefined) return baseOnMessage.call(this, pattern, channel, message);
   try {

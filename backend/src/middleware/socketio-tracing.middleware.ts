@@ -10,7 +10,7 @@ import {
 } from '@opentelemetry/api';
 import type { Socket } from 'socket.io';
 import { isAppError } from '../errors/app-error';
-import { ATTR_ENDUSER_ID, ATTR_ERROR_TYPE, ATTR_SESSION_ID, endSpan, isValidTraceId, withPinnedTraceId } from '../telemetry';
+import { ATTR_ENDUSER_ID, ATTR_ERROR_TYPE, ATTR_SESSION_ID, endSpan, isValidTraceId, tracingFailed, withPinnedTraceId } from '../telemetry';
 
 /** Names the Socket.io spans use: messaging conventions plus the plan's `socket.id`. */
 const ATTR_MESSAGING_SYSTEM = 'messaging.system';
@@ -99,8 +99,9 @@ export function createSocketTracing({ onUnacknowledgedError }: SocketTracingOpti
         userId,
       });
       span.end();
-    } catch {
+    } catch (failure) {
       // tracing must not refuse a connection
+      tracingFailed('socket.io connection tracing', failure);
     }
     next();
   }
@@ -145,8 +146,8 @@ export function createSocketTracing({ onUnacknowledgedError }: SocketTracingOpti
             span.setAttribute(ATTR_ERROR_TYPE, error.code);
             endSpan(span);
           } else endSpan(span, error);
-        } catch {
-          // ignore
+        } catch (failure) {
+          tracingFailed('socket.io event tracing', failure);
         }
         // in the event's context, so what it logs carries the trace id
         if (error !== undefined && !acknowledged) context.with(active, () => onUnacknowledgedError(error, once, socket));

@@ -6,3 +6,4 @@ export * from './attributes';
 export { excludeServerFromTracing } from './instrumentations';
 export { isValidTraceId, withPinnedTraceId } from './trace-id';
 export { FORCE_SAMPLE_HEADER } from './force-sample';
+export { tracingFailed } from './failure';

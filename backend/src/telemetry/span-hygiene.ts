@@ -1,5 +1,6 @@
 import { SpanKind, type AttributeValue, type Attributes, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { tracingFailed } from './failure';
 import { redactAttributes, redactText } from './redaction';
 
 /**
@@ -41,8 +42,9 @@ export class SpanHygieneProcessor implements SpanProcessor {
         const message = redactText(span.status.message);
         if (message !== span.status.message) span.setStatus({ ...span.status, message });
       }
-    } catch {
-      // telemetry must never break the caller
+    } catch (failure) {
+      tracingFailed('SpanHygieneProcessor', failure);
+      failClosed(span);
     }
   }
 
@@ -54,5 +56,17 @@ export class SpanHygieneProcessor implements SpanProcessor {
 
   shutdown(): Promise<void> {
     return Promise.resolve();
+  }
+}
+
+/** When redaction itself fails, the span leaves with its name and timing only: an unchecked attribute may hold a secret. */
+function failClosed(span: Span): void {
+  try {
+    const attributes = span.attributes as Record<string, AttributeValue>;
+    for (const key of Object.keys(attributes)) delete attributes[key];
+    (span.events as unknown[]).length = 0;
+    if (span.status.message) span.setStatus({ code: span.status.code });
+  } catch {
+    // nothing more can be done for this span
   }
 }

@@ -2,6 +2,7 @@ import { context, SpanStatusCode, trace, type Attributes, type Span } from '@ope
 import { RPCType, getRPCMetadata } from '@opentelemetry/core';
 import { toSafeError } from '../errors/safe-error';
 import { ATTR_ERROR_TYPE } from './attributes';
+import { tracingFailed } from './failure';
 
 /** A low-cardinality `error.type`: an explicit code, else the error's class name. */
 export function errorType(error: unknown): string {
@@ -22,8 +23,8 @@ export function recordError(span: Span, error: unknown): void {
     span.recordException(err);
     span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
     span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
-  } catch {
-    // telemetry must never break the caller
+  } catch (failure) {
+    tracingFailed('recordError', failure);
   }
 }
 
@@ -45,8 +46,8 @@ export function serverSpan(ctx = context.active()): Span | undefined {
 export function annotateServerSpan(attributes: Attributes): void {
   try {
     serverSpan()?.setAttributes(attributes);
-  } catch {
-    // telemetry must never break the caller
+  } catch (failure) {
+    tracingFailed('annotateServerSpan', failure);
   }
 }
 
@@ -69,8 +70,8 @@ export function setHttpRoute(route: string, ctx = context.active()): void {
 export function annotateActiveSpan(attributes: Attributes): void {
   try {
     trace.getActiveSpan()?.setAttributes(attributes);
-  } catch {
-    // telemetry must never break the caller
+  } catch (failure) {
+    tracingFailed('annotateActiveSpan', failure);
   }
 }
 

@@ -2,6 +2,7 @@ import { SpanKind, context, trace, type Attributes } from '@opentelemetry/api';
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { Serialized } from '@langchain/core/load/serializable';
 import type { ChainValues } from '@langchain/core/utils/types';
+import { tracingFailed } from '../failure';
 import { endSpan } from '../span';
 import { getConversationId } from './conversation';
 import { runRegistry, type RunRegistry } from './run-registry';
@@ -71,8 +72,8 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
         this.registry.parentContext(parentRunId),
       );
       this.registry.addSpan(runId, parentRunId, span);
-    } catch {
-      // tracing must not break the agent
+    } catch (failure) {
+      tracingFailed('LangGraphTracingHandler.handleChainStart', failure);
     }
   }
 
@@ -107,8 +108,8 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
       if (this.captureContent) attributes[attr.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = truncate(input);
       const span = tracer.startSpan(`execute_tool ${name}`, { kind: SpanKind.INTERNAL, attributes }, this.registry.parentContext(parentRunId));
       this.registry.addSpan(runId, parentRunId, span);
-    } catch {
-      // tracing must not break the agent
+    } catch (failure) {
+      tracingFailed('LangGraphTracingHandler.handleToolStart', failure);
     }
   }
 
@@ -119,8 +120,8 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
     if (this.captureContent && !failed) {
       try {
         this.registry.spanOf(runId)?.setAttribute(attr.ATTR_GEN_AI_TOOL_CALL_RESULT, truncate(message?.content ?? output));
-      } catch {
-        // ignore
+      } catch (failure) {
+        tracingFailed('LangGraphTracingHandler.handleToolEnd', failure);
       }
     }
     this.finish(runId, failed ? Object.assign(new Error(truncate(message?.content, 256)), { name: 'ToolError' }) : undefined);
@@ -134,8 +135,8 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
     try {
       const span = this.registry.take(runId);
       if (span !== undefined) endSpan(span, error);
-    } catch {
-      // tracing must not break the agent
+    } catch (failure) {
+      tracingFailed('LangGraphTracingHandler.finish', failure);
     }
   }
 }

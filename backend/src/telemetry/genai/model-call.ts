@@ -1,5 +1,6 @@
 import { SpanKind, context, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '../attributes';
+import { tracingFailed } from '../failure';
 import { recordError } from '../span';
 import { boundedMessagesJson, type GenAIMessage } from './content';
 import { getConversationId } from './conversation';
@@ -85,8 +86,8 @@ function finishAISpan(span: Span, request: AICallRequest, outcome: AICallOutcome
       if (request.inputMessages) span.setAttribute(attr.ATTR_GEN_AI_INPUT_MESSAGES, boundedMessagesJson(request.inputMessages()));
       if (outcome.outputMessages) span.setAttribute(attr.ATTR_GEN_AI_OUTPUT_MESSAGES, boundedMessagesJson(outcome.outputMessages()));
     }
-  } catch {
-    // telemetry must never break the call
+  } catch (failure) {
+    tracingFailed('finishAISpan', failure);
   }
 }
 
@@ -107,8 +108,8 @@ function failAISpan(span: Span, error: unknown, signal?: AbortSignal): void {
   recordError(span, error);
   try {
     span.setAttribute(ATTR_ERROR_TYPE, signal?.aborted ? 'aborted' : aiErrorType(error));
-  } catch {
-    // ignore
+  } catch (failure) {
+    tracingFailed('failAISpan', failure);
   }
   span.end();
 }
@@ -130,8 +131,9 @@ export async function traceAICall<T>(request: AICallRequest, call: () => Promise
   let outcome: AICallOutcome = {};
   try {
     outcome = read(result);
-  } catch {
+  } catch (failure) {
     // an unreadable result still ends the span
+    tracingFailed('traceAICall.read', failure);
   }
   finishAISpan(span, request, outcome);
   span.end();
@@ -190,8 +192,9 @@ export async function* traceAIStream<C>(
         if (outcome.finishReason !== undefined) finishReasons.push(outcome.finishReason);
         responseModel = outcome.responseModel ?? responseModel;
         if (request.captureContent && outcome.text) text += outcome.text;
-      } catch {
+      } catch (failure) {
         // a chunk we cannot read is still passed on
+        tracingFailed('traceAIStream.read', failure);
       }
       yield step.value;
     }
