@@ -3,9 +3,12 @@ import type { GeminiStandIn } from '../src/gemini-stand-in/server';
 import { connectChat } from './helpers/chat-client';
 import { ancestorsOf, formatTree, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
 import { api, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
+import { genAISchemaErrors } from './helpers/genai-schemas';
 import { newUserSession, startStack, type Stack } from './helpers/stack';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const AGENT = 'invoke_agent renovation-assistant';
+const CHAT = 'chat gemini-2.5-flash';
 
 describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over HTTP)', () => {
   let receiver: OtlpReceiver;
@@ -58,7 +61,7 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     // usage: the model's own figures, thinking counted as output, summed over both calls
     expect(reply.message!.usage).toEqual({ inputTokens: 250, outputTokens: 55 });
 
-    const spans = await traceOf((span) => span.name === 'langgraph.graph.stream' && span.attributes['gen_ai.conversation.id'] === sessionId);
+    const spans = await traceOf((span) => span.name === AGENT && span.attributes['gen_ai.conversation.id'] === sessionId);
     const tree = formatTree(spans);
     const find = (name: string) => spans.filter((span) => span.name === name);
     const [event] = find('socket.io chat:user_message');
@@ -67,46 +70,66 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     expect(event!.attributes).toMatchObject({ 'messaging.system': 'socket.io', 'socket.io.event': 'chat:user_message', 'session.id': sessionId, 'enduser.id': userId });
     expect(event!.attributes['socket.id']).toEqual(expect.any(String));
 
-    const [graph] = find('langgraph.graph.stream');
+    // the agent run: invoke_agent {gen_ai.agent.name}, INTERNAL (the agent runs in this process)
+    const [graph] = find(AGENT);
     expect(graph!.parentSpanId, tree).toBe(event!.spanId);
+    expect(graph!.kind).toBe('INTERNAL');
+    expect(graph!.status.code).toBe('UNSET');
+    expect(graph!.attributes).toEqual({
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.provider.name': 'gcp.gemini',
+      'gen_ai.agent.name': 'renovation-assistant',
+      'gen_ai.agent.description': expect.stringContaining('renovation'),
+      'gen_ai.conversation.id': sessionId,
+      'gen_ai.request.model': 'gemini-2.5-flash',
+      'user.id': userId,
+    });
     const nodes = find('langgraph.node agent').concat(find('langgraph.node tools')).sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
-    expect(nodes.map((node) => [node.attributes['langgraph.node'], node.attributes['langgraph.step']]), tree).toEqual([
+    expect(nodes.map((node) => [node.attributes['renovation_agent.langgraph.node'], node.attributes['renovation_agent.langgraph.step']]), tree).toEqual([
       ['agent', 1],
       ['tools', 2],
       ['agent', 3],
     ]);
     for (const node of nodes) expect(node.parentSpanId, tree).toBe(graph!.spanId);
 
-    const aiCalls = find('ai.chat.invoke').sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+    // each model call: chat {gen_ai.request.model}, CLIENT, every required and recommended attribute we can know
+    const aiCalls = find(CHAT).sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
     expect(aiCalls, tree).toHaveLength(2);
     expect(aiCalls.map((call) => call.parentSpanId)).toEqual([nodes[0]!.spanId, nodes[2]!.spanId]);
-    for (const call of aiCalls) {
+    const answered = gemini.requests.slice(requestsBefore);
+    expect(answered.map((request) => request.modelVersion)).toEqual(['gemini-2.5-flash-preview-06-17', 'gemini-2.5-flash-preview-06-17']);
+    const standIn = new URL(gemini.baseUrl);
+    const expected = [
+      { finish: 'tool_call', input: 100, output: 15, reasoning: 5 },
+      { finish: 'stop', input: 150, output: 40, reasoning: 0 },
+    ];
+    for (const [index, call] of aiCalls.entries()) {
       expect(call.kind).toBe('CLIENT');
-      expect(call.attributes).toMatchObject({
+      expect(call.status.code).toBe('UNSET');
+      const { input, output, reasoning, finish } = expected[index]!;
+      expect(call.attributes, tree).toEqual({
         'gen_ai.operation.name': 'chat',
         'gen_ai.provider.name': 'gcp.gemini',
         'gen_ai.request.model': 'gemini-2.5-flash',
-        'gen_ai.response.model': 'gemini-2.5-flash',
+        'server.address': standIn.hostname,
+        'server.port': Number(standIn.port),
+        'gen_ai.request.stream': true,
         'gen_ai.request.temperature': 0.2,
         'gen_ai.request.max_tokens': 1024,
-        'gen_ai.request.stream': true,
-        'gen_ai.response.finish_reasons': ['stop'],
         'gen_ai.conversation.id': sessionId,
-        'ai.system': 'gemini',
-        'ai.model': 'gemini-2.5-flash',
-        'gen_ai.usage.cost.currency': 'USD',
+        'gen_ai.response.time_to_first_chunk': expect.any(Number),
+        // what the provider answered, not what was asked for
+        'gen_ai.response.model': 'gemini-2.5-flash-preview-06-17',
+        'gen_ai.response.id': answered[index]!.responseId,
+        'gen_ai.response.finish_reasons': [finish],
+        'gen_ai.usage.input_tokens': input,
+        'gen_ai.usage.output_tokens': output,
+        'gen_ai.usage.reasoning.output_tokens': reasoning,
+        'gen_ai.usage.cost': expect.closeTo((input * 0.3 + output * 2.5) / 1e6, 12),
       });
       expect(call.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
     }
-    expect(aiCalls[0]!.attributes).toMatchObject({
-      'gen_ai.usage.input_tokens': 100,
-      'gen_ai.usage.output_tokens': 15,
-      'gen_ai.usage.reasoning.output_tokens': 5,
-      'ai.usage.prompt_tokens': 100,
-      'ai.usage.completion_tokens': 15,
-    });
-    expect(aiCalls[0]!.attributes['gen_ai.usage.cost.amount']).toBeCloseTo((100 * 0.3 + 15 * 2.5) / 1e6, 12);
-    expect(aiCalls[1]!.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 150, 'gen_ai.usage.output_tokens': 40 });
+    expect(answered[0]!.responseId).not.toBe(answered[1]!.responseId);
 
     // each model call's HTTP request is its child and carried its traceparent to "Gemini"
     const calls = gemini.requests.slice(requestsBefore);
@@ -121,7 +144,16 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
 
     const [tool] = find('execute_tool estimate_renovation_cost');
     expect(tool!.parentSpanId, tree).toBe(nodes[1]!.spanId);
-    expect(tool!.attributes).toMatchObject({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'estimate_renovation_cost', 'gen_ai.conversation.id': sessionId });
+    expect(tool!.kind).toBe('INTERNAL');
+    expect(tool!.attributes).toEqual({
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.provider.name': 'gcp.gemini',
+      'gen_ai.tool.name': 'estimate_renovation_cost',
+      'gen_ai.tool.description': expect.stringMatching(/^Estimates the cost of renovating a room/),
+      'gen_ai.tool.type': 'function',
+      'gen_ai.tool.call.id': expect.any(String),
+      'gen_ai.conversation.id': sessionId,
+    });
     const toolQueries = spans.filter((span) => span.parentSpanId === tool!.spanId);
     expect(toolQueries.map((span) => span.name).sort(), tree).toEqual(['SELECT renovation_prices', 'SELECT renovation_sessions']);
 
@@ -135,6 +167,12 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     expect(roots.map((span) => span.name), tree).toEqual(['socket.io connection']);
 
     // stored, with usage and cost, and summed per session
+    // content capture is off: nothing of the user's text, the prompt or the reply is on any span
+    const exported = JSON.stringify(spans, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    expect(exported).not.toContain('What does a 12 m2 kitchen cost?');
+    expect(exported).not.toContain('renovation-planning assistant');
+    expect(exported).not.toContain('over your €20,000 budget');
+
     const stored = await api(server, 'GET', `/api/sessions/${sessionId}`, { token });
     expect(stored.body.messages.map((message: { role: string }) => message.role)).toEqual(['user', 'assistant']);
     expect(stored.body.messages[1]).toMatchObject({ id: reply.message!.messageId, inputTokens: 250, outputTokens: 55, model: 'gemini-2.5-flash' });
@@ -254,13 +292,17 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     const failed = await chat.nextReply();
     expect(failed.error).toEqual({ sessionId, code: 'AI_RATE_LIMITED', message: expect.any(String) });
 
-    const spans = await traceOf((span) => span.name === 'ai.chat.invoke' && span.attributes['gen_ai.conversation.id'] === sessionId && span.status.code === 'ERROR');
-    const call = spans.find((span) => span.name === 'ai.chat.invoke')!;
+    const spans = await traceOf((span) => span.name === CHAT && span.attributes['gen_ai.conversation.id'] === sessionId && span.status.code === 'ERROR');
+    const call = spans.find((span) => span.name === CHAT)!;
     expect(call.attributes['error.type']).toBe('429');
     expect(call.events.map((event) => event.name)).toContain('exception');
+    // no answer, so no response model or id; Gemini asked for no wait, so nothing was re-sent
+    expect(Object.keys(call.attributes).filter((key) => key.startsWith('gen_ai.response.') || key.startsWith('renovation_agent.retry'))).toEqual([]);
     const event = spans.find((span) => span.name === 'socket.io chat:user_message')!;
     expect(event.status.code).toBe('ERROR');
-    expect(spans.find((span) => span.name === 'langgraph.graph.stream')?.status.code).toBe('ERROR');
+    const agent = spans.find((span) => span.name === AGENT)!;
+    expect(agent.status.code).toBe('ERROR');
+    expect(agent.attributes).toMatchObject({ 'error.type': expect.any(String), 'gen_ai.provider.name': 'gcp.gemini' });
 
     expect((await api(server, 'GET', '/health')).status).toBe(200);
     gemini.enqueue({ text: 'Back to normal.' });
@@ -272,18 +314,74 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     expect(stored.body.messages.map((message: { role: string }) => message.role)).toEqual(['user', 'user', 'assistant']);
   });
 
-  it('when the client disconnects mid-stream, then the abandoned model call and the run still end their spans', async () => {
+  it('when Gemini answers 429 asking for a short wait, then the agent waits, sends again and answers, and the model span shows the retry', async () => {
+    const { token, sessionId } = await newSession();
+    const before = gemini.requests.length;
+    gemini.enqueue({ status: 429, message: 'Resource has been exhausted (e.g. check quota).', grpcStatus: 'RESOURCE_EXHAUSTED', retryAfterSeconds: 1 }, { text: 'After a pause.' });
+    const chat = await connectChat(server.url, { token });
+    expect((await chat.send({ sessionId, content: 'estimate please' })).ok).toBe(true);
+    const reply = await chat.nextReply();
+    chat.close();
+    expect(reply.message?.content).toBe('After a pause.');
+    const [refused, accepted] = gemini.requests.slice(before);
+    expect(refused!.responseId).toBeUndefined();
+
+    const spans = await traceOf((span) => span.name === AGENT && span.attributes['gen_ai.conversation.id'] === sessionId);
+    const tree = formatTree(spans);
+    const calls = spans.filter((span) => span.name === CHAT);
+    expect(calls, tree).toHaveLength(1);
+    const call = calls[0]!;
+    expect(call.status.code).toBe('UNSET');
+    expect(call.attributes).toMatchObject({ 'renovation_agent.retry.count': 1, 'renovation_agent.retry.after': 1, 'gen_ai.response.id': accepted!.responseId });
+    expect(call.attributes['error.type']).toBeUndefined();
+    expect(call.events.filter((event) => event.name === 'renovation_agent.retry').map((event) => event.attributes)).toEqual([
+      { 'error.type': '429', 'renovation_agent.retry.count': 1, 'renovation_agent.retry.after': 1 },
+    ]);
+    // both HTTP requests are children of the one model span, and the second waited
+    const http = spans.filter((span) => span.parentSpanId === call.spanId && span.kind === 'CLIENT').sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+    expect(http.map((span) => span.attributes['http.response.status_code']), tree).toEqual([429, 200]);
+    expect(Number(http[1]!.startTimeUnixNano - http[0]!.endTimeUnixNano) / 1e9).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('when Gemini answers 429 asking for a long wait, then the user gets AI_RATE_LIMITED at once and the span says how long Gemini asked for', async () => {
+    const { token, sessionId } = await newSession();
+    const before = gemini.requests.length;
+    gemini.enqueue({ status: 429, message: 'Quota exceeded.', grpcStatus: 'RESOURCE_EXHAUSTED', retryAfterSeconds: 60 });
+    const chat = await connectChat(server.url, { token });
+    expect((await chat.send({ sessionId, content: 'estimate please' })).ok).toBe(true);
+    expect((await chat.nextReply()).error).toEqual({ sessionId, code: 'AI_RATE_LIMITED', message: expect.any(String) });
+    chat.close();
+    expect(gemini.requests.length - before).toBe(1);
+    const spans = await traceOf((span) => span.name === CHAT && span.attributes['gen_ai.conversation.id'] === sessionId && span.status.code === 'ERROR');
+    const call = spans.find((span) => span.name === CHAT)!;
+    expect(call.attributes).toMatchObject({ 'error.type': '429', 'renovation_agent.retry.after': 60 });
+    expect(call.attributes['renovation_agent.retry.count']).toBeUndefined();
+  });
+
+  it('when the client disconnects mid-reply, then the model call ends cancelled (not failed) with the tokens received so far', async () => {
     const { token, sessionId } = await newSession();
     const chat = await connectChat(server.url, { token });
-    gemini.enqueue({ text: 'word '.repeat(200), delayMs: 30 });
+    gemini.enqueue({ text: 'word '.repeat(200), delayMs: 30, usage: { promptTokens: 80, candidatesTokens: 200 } });
     await chat.send({ sessionId, content: 'long answer please' });
     await new Promise<void>((resolve) => chat.socket.once('chat:assistant_chunk', () => resolve()));
     chat.close();
-    const spans = await traceOf((span) => span.name === 'langgraph.graph.stream' && span.attributes['gen_ai.conversation.id'] === sessionId);
-    const call = spans.find((span) => span.name === 'ai.chat.invoke');
-    expect(call?.status.code).toBe('ERROR');
-    expect(call?.attributes['error.type']).toBe('aborted');
-    expect(spans.find((span) => span.name === 'langgraph.node agent')).toBeDefined();
+    const spans = await traceOf((span) => span.name === AGENT && span.attributes['gen_ai.conversation.id'] === sessionId);
+    const tree = formatTree(spans);
+    const call = spans.find((span) => span.name === CHAT)!;
+    expect(call, tree).toBeDefined();
+    expect(call.status.code).toBe('UNSET');
+    expect(call.attributes['renovation_agent.cancelled']).toBe(true);
+    expect(call.attributes['error.type']).toBeUndefined();
+    expect(call.events.map((event) => event.name)).not.toContain('exception');
+    // an unfinished answer has no response model, id or finish reason; its tokens still count
+    expect(Object.keys(call.attributes).filter((key) => key.startsWith('gen_ai.response.') && key !== 'gen_ai.response.time_to_first_chunk')).toEqual([]);
+    expect(call.attributes['gen_ai.usage.input_tokens']).toBe(80);
+    expect(call.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+    expect(call.attributes['gen_ai.usage.output_tokens']).toBeLessThan(200);
+    const agent = spans.find((span) => span.name === AGENT)!;
+    expect(agent.status.code, tree).toBe('UNSET');
+    expect(agent.attributes['renovation_agent.cancelled']).toBe(true);
+    for (const node of spans.filter((span) => span.name.startsWith('langgraph.node'))) expect(node.status.code, tree).toBe('UNSET');
   });
 
   it('when the user’s text is sent, then it appears in no span and no log line (content capture is off)', async () => {
@@ -294,10 +392,12 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     await chat.send({ sessionId, content: secret });
     await chat.nextReply();
     chat.close();
-    await traceOf((span) => span.name === 'langgraph.graph.stream' && span.attributes['gen_ai.conversation.id'] === sessionId);
+    await traceOf((span) => span.name === AGENT && span.attributes['gen_ai.conversation.id'] === sessionId);
     const exported = JSON.stringify(receiver.spans(), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
     expect(exported).not.toContain(secret);
-    expect(exported).not.toContain('gen_ai.input.messages');
+    for (const name of ['gen_ai.system_instructions', 'gen_ai.input.messages', 'gen_ai.output.messages', 'gen_ai.tool.call.arguments', 'gen_ai.tool.call.result']) {
+      expect(exported).not.toContain(name);
+    }
     expect(server.output()).not.toContain(secret);
     expect(server.output()).not.toContain('test-key-not-secret');
     expect(exported).not.toContain('test-key-not-secret');
@@ -333,7 +433,7 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
   });
 });
 
-describe('chat with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true', () => {
+describe('chat with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=SPAN_ONLY', () => {
   let receiver: OtlpReceiver;
   let gemini: GeminiStandIn;
   let server: ServerProcess;
@@ -341,7 +441,7 @@ describe('chat with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true', ()
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' });
+    stack = await startStack({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'SPAN_ONLY' });
     ({ receiver, gemini, server } = stack);
   });
 
@@ -349,7 +449,9 @@ describe('chat with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true', ()
     await stack?.stop();
   });
 
-  it('when content capture is on, then prompt, reply and tool arguments are recorded as valid, bounded JSON after the usage figures', async () => {
+  const parse = (value: unknown) => JSON.parse(value as string) as Array<{ role?: string; type?: string; parts?: Array<Record<string, unknown>>; finish_reason?: string }>;
+
+  it('when content capture is on, then instructions, messages, tool call and tool result are recorded where the conventions put them, valid against their schemas', async () => {
     const token = await tokenFor(uniqueUser());
     const { body: session } = await api(server, 'POST', '/api/sessions', { token, body: { title: 'Loft' } });
     const text = `Please estimate my ${'very '.repeat(2000)}big 20 m2 attic`;
@@ -359,20 +461,41 @@ describe('chat with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true', ()
     expect((await chat.nextReply()).message?.content).toBe('About €24,000.');
     chat.close();
 
-    await receiver.waitForSpans((spans) => spans.filter((span) => span.name === 'ai.chat.invoke' && span.attributes['gen_ai.conversation.id'] === session.id).length === 2);
-    const calls = receiver.spans().filter((span) => span.name === 'ai.chat.invoke' && span.attributes['gen_ai.conversation.id'] === session.id);
-    const input = calls[0]!.attributes['gen_ai.input.messages'] as string;
-    expect(input.length).toBeLessThanOrEqual(8192);
-    const messages = JSON.parse(input) as Array<{ role: string; parts: Array<{ type: string; content?: string }> }>;
-    expect(messages[0]).toMatchObject({ role: 'system' });
-    expect(messages.at(-1)).toMatchObject({ role: 'user', parts: [{ type: 'text', content: expect.stringMatching(/^Please estimate my very/) }] });
-    expect(JSON.parse(calls[1]!.attributes['gen_ai.output.messages'] as string)).toEqual([
+    const ours = (span: ReceivedSpan) => span.name === CHAT && span.attributes['gen_ai.conversation.id'] === session.id;
+    await receiver.waitForSpans((spans) => spans.filter(ours).length === 2);
+    const calls = receiver.spans().filter(ours).sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+    for (const call of calls) {
+      expect(genAISchemaErrors('system', call.attributes['gen_ai.system_instructions'])).toEqual([]);
+      expect(genAISchemaErrors('input', call.attributes['gen_ai.input.messages'])).toEqual([]);
+      expect(genAISchemaErrors('output', call.attributes['gen_ai.output.messages'])).toEqual([]);
+      expect((call.attributes['gen_ai.input.messages'] as string).length).toBeLessThanOrEqual(8192);
+    }
+    // the system prompt goes to Gemini as systemInstruction, so it is recorded apart from the messages
+    expect(parse(calls[0]!.attributes['gen_ai.system_instructions'])).toEqual([{ type: 'text', content: expect.stringMatching(/^You are a renovation-planning assistant/) }]);
+    const firstInput = parse(calls[0]!.attributes['gen_ai.input.messages']);
+    expect(firstInput.map((message) => message.role)).toEqual(['user']);
+    expect(firstInput[0]!.parts).toEqual([{ type: 'text', content: text.slice(0, 4000) }]);
+
+    // the model's tool call is its output, with id, name and arguments
+    const tool = receiver.spans().find((span) => span.name === 'execute_tool estimate_renovation_cost' && span.traceId === calls[0]!.traceId)!;
+    const callId = tool.attributes['gen_ai.tool.call.id'];
+    expect(parse(calls[0]!.attributes['gen_ai.output.messages'])).toEqual([
+      { role: 'assistant', parts: [{ type: 'tool_call', id: callId, name: 'estimate_renovation_cost', arguments: { room: 'attic', areaSqm: 20 } }], finish_reason: 'tool_call' },
+    ]);
+    // the tool span holds the arguments and the result as JSON objects
+    expect(JSON.parse(tool.attributes['gen_ai.tool.call.arguments'] as string)).toEqual({ room: 'attic', areaSqm: 20 });
+    const result = JSON.parse(tool.attributes['gen_ai.tool.call.result'] as string) as Record<string, unknown>;
+    expect(result).toMatchObject({ room: 'attic', areaSqm: 20, totalCents: expect.any(Number) });
+    // the next call's input carries the call and the result that went back to the model
+    const secondInput = parse(calls[1]!.attributes['gen_ai.input.messages']);
+    expect(secondInput.map((message) => message.role)).toEqual(['user', 'assistant', 'tool']);
+    expect(secondInput[1]!.parts).toEqual([{ type: 'tool_call', id: callId, name: 'estimate_renovation_cost', arguments: { room: 'attic', areaSqm: 20 } }]);
+    expect(secondInput[2]!.parts).toEqual([{ type: 'tool_call_response', id: callId, response: result }]);
+    expect(parse(calls[1]!.attributes['gen_ai.output.messages'])).toEqual([
       { role: 'assistant', parts: [{ type: 'text', content: 'About €24,000.' }], finish_reason: 'stop' },
     ]);
+    // usage before content: if an attribute limit bites, it bites the content
     const keys = Object.keys(calls[1]!.attributes);
     expect(keys.indexOf('gen_ai.usage.input_tokens')).toBeLessThan(keys.indexOf('gen_ai.output.messages'));
-    const tool = receiver.spans().find((span) => span.name === 'execute_tool estimate_renovation_cost' && span.traceId === calls[0]!.traceId);
-    expect(JSON.parse(tool!.attributes['gen_ai.tool.call.arguments'] as string)).toMatchObject({ room: 'attic', areaSqm: 20 });
-    expect(JSON.parse(tool!.attributes['gen_ai.tool.call.result'] as string)).toMatchObject({ room: 'attic', totalCents: expect.any(Number) });
   });
 });

@@ -67,7 +67,7 @@ describe('plan jobs without Redis: in the API process, same interface and spans'
     expect(processSpan?.parentSpanId, tree).toBe(add!.spanId);
     expect(processSpan!.kind).toBe('CONSUMER');
     expect(processSpan!.attributes).toMatchObject({ 'job.attempt': 1, 'session.id': sessionId });
-    for (const name of ['langgraph.graph.stream', 'ai.chat.invoke', 'execute_tool get_session_details', 'INSERT plans', 'socket.io emit plan:ready']) {
+    for (const name of ['invoke_agent renovation-assistant', 'chat gemini-2.5-flash', 'execute_tool get_session_details', 'INSERT plans', 'socket.io emit plan:ready']) {
       const [span] = byName(spans, name);
       expect(span, `${name}\n${tree}`).toBeDefined();
       expect(ancestorsOf(spans, span!).map((ancestor) => ancestor.spanId), tree).toContain(processSpan!.spanId);
@@ -195,7 +195,7 @@ describe.skipIf(!redisUrl)('plan jobs on Redis: two API instances and a worker, 
     expect(ancestorsOf(spans, job!).at(-1)?.spanId, tree).toBe(root!.spanId);
     expect(deliver!.parentSpanId, tree).toBe(emit!.spanId);
     expect(deliver!.kind).toBe('CONSUMER');
-    for (const name of ['langgraph.graph.stream', 'ai.chat.invoke', 'execute_tool get_session_details', 'INSERT plans']) {
+    for (const name of ['invoke_agent renovation-assistant', 'chat gemini-2.5-flash', 'execute_tool get_session_details', 'INSERT plans']) {
       const [span] = byName(spans, name);
       expect(span && service(span), `${name}\n${tree}`).toBe('renovation-agent-worker');
       expect(ancestorsOf(spans, span!).map((ancestor) => ancestor.spanId)).toContain(job!.spanId);

@@ -78,7 +78,7 @@ describe('sampling: the ratio, what is always kept, and the trust boundary', () 
     const events = receiver.spans().filter((span) => span.name === 'socket.io chat:user_message');
     expect(events).toHaveLength(1);
     const trace = receiver.trace(events[0]!.traceId).map((span) => span.name);
-    expect(trace).toEqual(expect.arrayContaining(['socket.io chat:user_message', 'langgraph.graph.stream', 'ai.chat.invoke', 'INSERT messages']));
+    expect(trace).toEqual(expect.arrayContaining(['socket.io chat:user_message', 'invoke_agent renovation-assistant', 'chat gemini-2.5-flash', 'INSERT messages']));
     // the forced connection's own span is kept too, and the event links to it
     const connections = receiver.spans().filter((span) => span.name === 'socket.io connection');
     expect(connections).toHaveLength(1);

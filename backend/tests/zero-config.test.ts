@@ -72,7 +72,7 @@ describe('zero-config start (npm start, embedded PostgreSQL, Gemini stand-in)', 
 
     if (receiver !== undefined) {
       const names = new Set(receiver.spans().map((span) => span.name));
-      for (const name of ['POST /api/sessions', 'socket.io chat:user_message', 'langgraph.graph.stream', 'execute_tool estimate_renovation_cost', 'ai.chat.invoke', 'process renovation-plans', 'socket.io emit plan:ready']) {
+      for (const name of ['POST /api/sessions', 'socket.io chat:user_message', 'invoke_agent renovation-assistant', 'execute_tool estimate_renovation_cost', 'chat gemini-2.5-flash', 'process renovation-plans', 'socket.io emit plan:ready']) {
         expect(names, name).toContain(name);
       }
       // the stand-in itself is not traced: its requests are Gemini's side, not ours

@@ -1,5 +1,5 @@
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
-import { LangGraphTracingHandler, traceAgentRun, type TokenUsage } from '../utils/ai-tracing';
+import { GEN_AI_PROVIDER_GEMINI, LangGraphTracingHandler, traceAgentRun, type TokenUsage } from '../utils/ai-tracing';
 import { usageFromLangChain } from '../config/gemini';
 import type { AgentConfiguration } from './configuration';
 import type { AgentGraph } from './graph';
@@ -35,14 +35,23 @@ function toMessages(history: AgentTurn[]): BaseMessage[] {
 /**
  * Runs the graph for one user message: streams the model's text out as it comes
  * (`streamMode: messages`), sums the usage of every model call (`updates`), all inside
- * one `langgraph.graph.stream` span with node and tool spans below it.
+ * one `invoke_agent {agent}` span with node, model and tool spans below it.
  */
 export function createAgent({ graph, config, captureContent }: { graph: AgentGraph; config: AgentConfiguration; captureContent: boolean }): Agent {
   const tracing = new LangGraphTracingHandler({ captureContent });
 
   return {
     reply({ sessionId, userId, history, signal, onDelta }) {
-      return traceAgentRun({ agentName: config.name, conversationId: sessionId }, async () => {
+      const run = {
+        agentName: config.name,
+        agentDescription: config.description,
+        conversationId: sessionId,
+        provider: GEN_AI_PROVIDER_GEMINI,
+        model: config.model,
+        userId,
+        signal,
+      };
+      return traceAgentRun(run, async () => {
         const stream = await graph.stream(
           { messages: toMessages(history) },
           {

@@ -4,7 +4,7 @@ import { and, count, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client';
 import { messages, renovationPrices, renovationSessions } from '../db/schema';
-import { runInTraceOf } from '../utils/ai-tracing';
+import { runInTraceOf, toolTraceMetadata } from '../utils/ai-tracing';
 
 export const ROOMS = ['kitchen', 'bathroom', 'bedroom', 'living_room', 'hallway', 'basement', 'attic', 'garage', 'roof'] as const;
 export const FINISHES = ['basic', 'standard', 'premium'] as const;
@@ -20,6 +20,11 @@ function owner(config: RunnableConfig | undefined): { sessionId: string; userId:
 /** Runs a tool body inside its `execute_tool` span, so its SQL nests under it. */
 function inToolSpan<I, O>(fn: (input: I, config: RunnableConfig | undefined) => Promise<O>) {
   return (input: I, config?: RunnableConfig) => runInTraceOf(config, () => fn(input, config));
+}
+
+/** A tool's fields, its description also given to its span (`gen_ai.tool.description`). */
+function described<F extends { description: string }>(fields: F): F & { metadata: Record<string, unknown> } {
+  return { ...fields, metadata: toolTraceMetadata(fields.description) };
 }
 
 /**
@@ -51,11 +56,11 @@ export function createAgentTools({ db }: { db: Database }): StructuredToolInterf
         messageCount: row?.total ?? 0,
       });
     }),
-    {
+    described({
       name: 'get_session_details',
       description: "Reads the renovation project: its title, description, budget (in euro cents) and how many messages it has.",
       schema: z.object({}),
-    },
+    }),
   );
 
   const estimateRenovationCost = tool(
@@ -83,7 +88,7 @@ export function createAgentTools({ db }: { db: Database }): StructuredToolInterf
         withinBudget: session.budgetCents === null ? null : totalCents <= session.budgetCents,
       });
     }),
-    {
+    described({
       name: 'estimate_renovation_cost',
       description: "Estimates the cost of renovating a room from the app's price table (labour and materials, euros), and compares it with the project's budget.",
       schema: z.object({
@@ -91,7 +96,7 @@ export function createAgentTools({ db }: { db: Database }): StructuredToolInterf
         areaSqm: z.number().describe('Floor area in square metres.'),
         finish: z.enum(FINISHES).optional().describe('Quality of the finish; standard when not said.'),
       }),
-    },
+    }),
   );
 
   const updateSessionBudget = tool(
@@ -108,11 +113,11 @@ export function createAgentTools({ db }: { db: Database }): StructuredToolInterf
       if (updated.length === 0) throw new Error('session not found');
       return JSON.stringify({ budgetCents: updated[0]!.budgetCents });
     }),
-    {
+    described({
       name: 'update_session_budget',
       description: "Sets the project's total budget when the user states one.",
       schema: z.object({ budgetCents: z.number().describe('The new total budget in euro cents.') }),
-    },
+    }),
   );
 
   return [getSessionDetails, estimateRenovationCost, updateSessionBudget];

@@ -57,6 +57,27 @@ const url = (description: string) =>
     message: 'expected an absolute URL such as http://localhost:4318',
   });
 
+const CAPTURE_ON = ['true', '1', 'span_only', 'span_and_event'];
+const CAPTURE_OFF = ['', 'false', '0', 'no_content', 'event_only'];
+
+/**
+ * OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT as the instrumentations that read it
+ * spell it (true/false, or the GenAI utils' SPAN_ONLY/EVENT_ONLY/SPAN_AND_EVENT/NO_CONTENT),
+ * any case. Content goes on spans only, so EVENT_ONLY records none. An unknown value must
+ * not switch user data on: it is a warning, and capture stays off.
+ */
+function genAIContentCapture(value: string | undefined): boolean {
+  const normal = (value ?? '').trim().toLowerCase();
+  if (CAPTURE_ON.includes(normal)) return true;
+  if (!CAPTURE_OFF.includes(normal)) {
+    process.emitWarning(
+      `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="${value}" is not one of true, false, SPAN_ONLY, EVENT_ONLY, ` +
+        'SPAN_AND_EVENT, NO_CONTENT: content capture stays off',
+    );
+  }
+  return false;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const OTEL_LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
 const SAMPLERS = [
@@ -114,12 +135,21 @@ const schema = z
     GEMINI_MODEL: z.string().min(1).default('gemini-2.5-flash').describe('Gemini model the agent uses.'),
     GEMINI_TEMPERATURE: num('Sampling temperature of the model.', 0.4, { min: 0, max: 2 }),
     GEMINI_MAX_OUTPUT_TOKENS: int('Most tokens the model may generate per call.', 2048, { min: 1, max: 65_536 }),
-    GEMINI_MAX_RETRIES: int('Retries of a failed model call (5xx and network errors; a 429 is never retried).', 2, { max: 10 }),
+    GEMINI_MAX_RETRIES: int('Retries of a failed model call after 5xx and network errors (a 429 follows its own rule, see README).', 2, { max: 10 }),
     AGENT_MAX_STEPS: int('Most graph steps (model and tool turns) one chat message may take.', 12, { min: 2, max: 100 }),
-    OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: bool(
-      'Record prompt and reply text and tool arguments on AI spans (gen_ai.input.messages / gen_ai.output.messages). Off by default: it is user data.',
-      false,
-    ),
+    OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: z
+      .string()
+      .optional()
+      .transform(genAIContentCapture)
+      .describe(
+        'Record system instructions, prompts, replies and tool arguments/results on AI spans: true or SPAN_ONLY or SPAN_AND_EVENT (on spans), false, NO_CONTENT or EVENT_ONLY (not recorded: no GenAI events are emitted). Off by default: it is user data.',
+      ),
+    OTEL_SEMCONV_STABILITY_OPT_IN: z
+      .string()
+      .default('')
+      .describe(
+        'Semantic-convention opt-ins (comma separated). gen_ai_latest_experimental is accepted and changes nothing: AI spans always follow the latest GenAI conventions.',
+      ),
     TRACE_SQL_PARAMETERS: bool(
       'Record SQL parameter values on pg spans (db.query.parameter.*). Values can hold personal data: leave off in production.',
       false,

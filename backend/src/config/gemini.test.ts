@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aiErrorType } from '../utils/ai-tracing';
-import { usageFromLangChain } from './gemini';
+import { finishReasonFromGemini, serverOf, usageFromLangChain } from './gemini';
+import { retryAfterSeconds } from './gemini-client';
 
 describe('usageFromLangChain', () => {
   it('when Gemini thought, then thinking tokens count as output and as reasoning', () => {
@@ -32,5 +33,43 @@ describe('aiErrorType', () => {
     ['a string', '_OTHER'],
   ])('when the model call fails with %s, then error.type is %s', (error, type) => {
     expect(aiErrorType(error)).toBe(type);
+  });
+});
+
+describe('finishReasonFromGemini', () => {
+  it.each([
+    ['STOP', false, 'stop'],
+    ['STOP', true, 'tool_call'],
+    ['MAX_TOKENS', false, 'length'],
+    ['SAFETY', false, 'content_filter'],
+    ['RECITATION', false, 'content_filter'],
+    ['MALFORMED_FUNCTION_CALL', false, 'error'],
+    ['OTHER', false, 'other'],
+  ])('when Gemini says %s (tool called: %s), then the conventions say %s', (reason, calledTools, expected) => {
+    expect(finishReasonFromGemini(reason, calledTools)).toBe(expected);
+  });
+});
+
+describe('serverOf', () => {
+  it('when no base URL is set, then the spans name the Gemini API host on 443', () => {
+    expect(serverOf(undefined)).toEqual({ address: 'generativelanguage.googleapis.com', port: 443 });
+  });
+
+  it('when a proxy or the stand-in is the base, then its host and port are named', () => {
+    expect(serverOf('http://127.0.0.1:41234')).toEqual({ address: '127.0.0.1', port: 41234 });
+    expect(serverOf('http://gemini-proxy')).toEqual({ address: 'gemini-proxy', port: 80 });
+  });
+});
+
+describe('retryAfterSeconds', () => {
+  it('when Gemini sends a RetryInfo detail, then its delay is the wait', () => {
+    const error = { status: 429, errorDetails: [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure' }, { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1.5s' }] };
+    expect(retryAfterSeconds(error)).toBe(1.5);
+  });
+
+  it('when only the message says it, then the message is read; otherwise there is no wait', () => {
+    expect(retryAfterSeconds({ message: 'Quota exceeded. Please retry in 37.2s.' })).toBe(37.2);
+    expect(retryAfterSeconds({ message: 'Resource has been exhausted (e.g. check quota).' })).toBeUndefined();
+    expect(retryAfterSeconds(undefined)).toBeUndefined();
   });
 });

@@ -11,8 +11,10 @@ import {
   type AICallRequest,
   type ChunkOutcome,
   type GenAIMessage,
+  type MessagePart,
   type TokenUsage,
 } from '../utils/ai-tracing';
+import { DEFAULT_RATE_LIMIT_RETRY, instrumentGeminiClient, type GeminiModelClient, type RateLimitRetryPolicy } from './gemini-client';
 
 export interface ChatModelOptions {
   model: string;
@@ -21,11 +23,15 @@ export interface ChatModelOptions {
   apiKey: string;
   /** The API base (a proxy, the stand-in); the SDK's default when undefined. */
   baseUrl?: string | undefined;
-  /** Retries of 5xx and network failures (LangChain never retries a Gemini 429). */
+  /** Retries of 5xx and network failures (LangChain's; a 429 follows `rateLimitRetry`). */
   maxRetries: number;
+  /** Waits after a 429 that asks for one (default: 2 retries, waits up to 10 s). */
+  rateLimitRetry?: RateLimitRetryPolicy;
   /** OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT. */
   captureContent: boolean;
 }
+
+export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
 
 interface UsageMetadataLike {
   input_tokens?: number;
@@ -47,26 +53,77 @@ export function usageFromLangChain(usage: UsageMetadataLike | undefined): TokenU
   return { inputTokens: input, outputTokens: output, reasoningTokens: output - candidates };
 }
 
-function toGenAIMessages(messages: BaseMessage[]): GenAIMessage[] {
-  return messages.map((message): GenAIMessage => {
-    const type = message.getType();
-    if (type === 'tool') {
-      const id = (message as { tool_call_id?: string }).tool_call_id;
-      return { role: 'tool', parts: [{ type: 'tool_call_response', ...(id ? { id } : {}), response: message.text }] };
-    }
-    const role = type === 'system' ? 'system' : type === 'ai' ? 'assistant' : 'user';
-    const parts: GenAIMessage['parts'] = message.text ? [{ type: 'text', content: message.text }] : [];
-    for (const call of (message as { tool_calls?: Array<{ id?: string; name: string; args: unknown }> }).tool_calls ?? []) {
-      parts.push({ type: 'tool_call', ...(call.id ? { id: call.id } : {}), name: call.name, arguments: call.args });
-    }
-    return { role, parts };
-  });
+/**
+ * Gemini's `finishReason` → the conventions' values: STOP with a function call is
+ * `tool_call`, MAX_TOKENS `length`, the blocking reasons `content_filter`; others lower-cased.
+ */
+export function finishReasonFromGemini(reason: string, calledTools: boolean): string {
+  const upper = reason.toUpperCase();
+  if (upper === 'STOP') return calledTools ? 'tool_call' : 'stop';
+  if (upper === 'MAX_TOKENS') return 'length';
+  if (['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY'].includes(upper)) return 'content_filter';
+  if (upper === 'MALFORMED_FUNCTION_CALL') return 'error';
+  return reason.toLowerCase();
+}
+
+/** `server.address` and `server.port` of the API base the SDK calls. */
+export function serverOf(baseUrl: string | undefined): { address: string; port: number } | undefined {
+  try {
+    const url = new URL(baseUrl ?? GEMINI_DEFAULT_BASE_URL);
+    return { address: url.hostname, port: url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A tool's result as the model got it: JSON when it is JSON, else the text. */
+function parsedResult(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+type ToolCallLike = { id?: string | undefined; name: string; args?: unknown };
+
+function partsOf(message: BaseMessage): MessagePart[] {
+  const parts: MessagePart[] = message.text ? [{ type: 'text', content: message.text }] : [];
+  for (const call of (message as { tool_calls?: ToolCallLike[] }).tool_calls ?? []) {
+    parts.push({ type: 'tool_call', ...(call.id ? { id: call.id } : {}), name: call.name, arguments: call.args ?? null });
+  }
+  return parts;
+}
+
+/** The chat history in the conventions' input shape; tool results go back as `tool_call_response` parts. */
+export function toInputMessages(messages: BaseMessage[], systemApart: boolean): GenAIMessage[] {
+  return messages
+    .filter((message) => !(systemApart && message.getType() === 'system'))
+    .map((message): GenAIMessage => {
+      const type = message.getType();
+      if (type === 'tool') {
+        const id = (message as { tool_call_id?: string }).tool_call_id;
+        return { role: 'tool', parts: [{ type: 'tool_call_response', ...(id ? { id } : {}), response: parsedResult(message.text) }] };
+      }
+      return { role: type === 'system' ? 'system' : type === 'ai' ? 'assistant' : 'user', parts: partsOf(message) };
+    });
+}
+
+/** What Gemini receives as `systemInstruction`, apart from the contents. */
+export function toSystemInstructions(messages: BaseMessage[]): MessagePart[] {
+  return messages.filter((message) => message.getType() === 'system').flatMap((message) => (message.text ? [{ type: 'text' as const, content: message.text }] : []));
+}
+
+function toolCallsOfChunk(chunk: ChatGenerationChunk): ChunkOutcome['toolCalls'] {
+  const calls = (chunk.message as { tool_call_chunks?: Array<{ id?: string; name?: string; args?: string }> }).tool_call_chunks ?? [];
+  return calls.filter((call) => call.name).map((call) => ({ id: call.id, name: call.name!, arguments: call.args ? parsedResult(call.args) : null }));
 }
 
 /**
- * `ChatGoogleGenerativeAI` whose every call runs inside `traceAICall`: the
- * `ai.chat.invoke` span is the active context while the SDK calls `fetch`, so the
- * outgoing HTTP span is its child and Gemini receives its `traceparent`.
+ * `ChatGoogleGenerativeAI` whose every call runs inside `traceAICall`: the `chat {model}`
+ * span is the active context while the SDK calls `fetch`, so the outgoing HTTP span is its
+ * child and Gemini receives its `traceparent`. The SDK client below it waits out short
+ * 429s and hands the raw responses' id and model version to the span.
  * (`_streamChatModelEvents`, used only by `model.streamEvents()` without a version,
  * is not traced; the agent streams through `graph.stream`.)
  */
@@ -74,23 +131,29 @@ class TracedChatGoogleGenerativeAI extends ChatGoogleGenerativeAI {
   private readonly describe: (messages: BaseMessage[], stream: boolean, signal: AbortSignal | undefined) => AICallRequest;
 
   constructor(options: ChatModelOptions) {
+    const baseUrl = options.baseUrl?.replace(/\/+$/, '');
     super({
       model: options.model,
       apiKey: options.apiKey,
       temperature: options.temperature,
       maxOutputTokens: options.maxOutputTokens,
       maxRetries: options.maxRetries,
-      ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl.replace(/\/+$/, '') } : {}),
+      ...(baseUrl !== undefined ? { baseUrl } : {}),
     });
+    // LangChain keeps the SDK model private; its two calls are wrapped in place
+    instrumentGeminiClient((this as unknown as { client: GeminiModelClient }).client, options.rateLimitRetry ?? DEFAULT_RATE_LIMIT_RETRY);
+    const server = serverOf(baseUrl);
     this.describe = (messages, stream, signal) => ({
       provider: GEN_AI_PROVIDER_GEMINI,
-      system: 'gemini',
       model: options.model,
+      serverAddress: server?.address,
+      serverPort: server?.port,
       temperature: options.temperature,
       maxTokens: options.maxOutputTokens,
       stream,
       captureContent: options.captureContent,
-      inputMessages: () => toGenAIMessages(messages),
+      systemInstructions: () => (this.useSystemInstruction ? toSystemInstructions(messages) : []),
+      inputMessages: () => toInputMessages(messages, this.useSystemInstruction),
       price: estimateCostUsd,
       signal,
     });
@@ -102,11 +165,15 @@ class TracedChatGoogleGenerativeAI extends ChatGoogleGenerativeAI {
       () => super._generate(messages, options, runManager),
       (result): AICallOutcome => {
         const generation = result.generations[0];
-        const finishReason = generation?.generationInfo?.finishReason as string | undefined;
+        const calledTools = ((generation?.message as { tool_calls?: unknown[] } | undefined)?.tool_calls?.length ?? 0) > 0;
+        const raw = generation?.generationInfo?.finishReason as string | undefined;
+        const finishReason = raw ? finishReasonFromGemini(raw, calledTools) : undefined;
         return {
           usage: usageFromLangChain((generation?.message as { usage_metadata?: UsageMetadataLike } | undefined)?.usage_metadata),
-          finishReasons: finishReason ? [finishReason.toLowerCase()] : undefined,
-          outputMessages: generation ? () => toGenAIMessages([generation.message]) : undefined,
+          finishReasons: finishReason ? [finishReason] : undefined,
+          outputMessages: generation
+            ? () => [{ role: 'assistant', parts: partsOf(generation.message), finish_reason: finishReason ?? (calledTools ? 'tool_call' : 'stop') }]
+            : undefined,
         };
       },
     );
@@ -117,15 +184,19 @@ class TracedChatGoogleGenerativeAI extends ChatGoogleGenerativeAI {
     options: this['ParsedCallOptions'],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
+    let calledTools = false;
     yield* traceAIStream(
       this.describe(messages, true, options.signal),
       () => super._streamResponseChunks(messages, options, runManager),
       (chunk): ChunkOutcome => {
-        const finishReason = chunk.generationInfo?.finishReason as string | undefined;
+        const toolCalls = toolCallsOfChunk(chunk);
+        if (toolCalls?.length) calledTools = true;
+        const raw = chunk.generationInfo?.finishReason as string | undefined;
         return {
           usage: usageFromLangChain((chunk.message as { usage_metadata?: UsageMetadataLike }).usage_metadata),
-          finishReason: finishReason ? finishReason.toLowerCase() : undefined,
+          finishReason: raw ? finishReasonFromGemini(raw, calledTools) : undefined,
           text: chunk.text,
+          toolCalls,
         };
       },
     );

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renovationReply, usageFor } from './policy';
@@ -27,10 +28,26 @@ export interface StandInOptions {
 const ROUTE = /^\/(v1beta|v1|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
 const MAX_BODY = 10 * 1024 * 1024;
 
-function sendError(res: ServerResponse, status: number, message: string, grpcStatus = 'INVALID_ARGUMENT'): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-  res.end(JSON.stringify({ error: { code: status, message, status: grpcStatus } }));
+/**
+ * An error as Gemini sends it. A wait goes where Google APIs put it, in a
+ * `google.rpc.RetryInfo` detail, and in a `Retry-After` header as HTTP proxies do.
+ */
+function sendError(res: ServerResponse, status: number, message: string, grpcStatus = 'INVALID_ARGUMENT', retryAfterSeconds?: number): void {
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8' };
+  const details: unknown[] = [];
+  if (retryAfterSeconds !== undefined) {
+    headers['retry-after'] = String(Math.ceil(retryAfterSeconds));
+    details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterSeconds}s` });
+  }
+  res.writeHead(status, headers);
+  res.end(JSON.stringify({ error: { code: status, message, status: grpcStatus, ...(details.length ? { details } : {}) } }));
 }
+
+/**
+ * The model version the stand-in says answered: a dated version of the requested model,
+ * as Gemini reports one in `modelVersion`, so a trace shows requested and answering model apart.
+ */
+export const standInModelVersion = (model: string): string => `${model}-preview-06-17`;
 
 function usageMetadata(usage: StandInUsage, candidatesSoFar = usage.candidatesTokens) {
   const thoughts = usage.thoughtsTokens ?? 0;
@@ -86,7 +103,9 @@ export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, host 
     if (stream && url.searchParams.get('alt') !== 'sse') return sendError(res, 400, 'this stand-in streams only with alt=sse');
 
     const turn = queue.shift() ?? renovationReply(body);
-    if ('status' in turn) return sendError(res, turn.status, turn.message ?? 'stand-in error', turn.grpcStatus ?? 'UNAVAILABLE');
+    if ('status' in turn) return sendError(res, turn.status, turn.message ?? 'stand-in error', turn.grpcStatus ?? 'UNAVAILABLE', turn.retryAfterSeconds);
+    const meta = { modelVersion: standInModelVersion(model), responseId: `stand-in-${randomBytes(8).toString('hex')}` };
+    Object.assign(requests.at(-1)!, meta);
 
     const parts =
       'functionCalls' in turn ? turn.functionCalls.map((call) => ({ functionCall: { name: call.name, args: call.args } })) : [{ text: turn.text }];
@@ -99,7 +118,7 @@ export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, host 
         JSON.stringify({
           candidates: [{ content: { role: 'model', parts }, finishReason, index: 0 }],
           usageMetadata: usageMetadata(usage),
-          modelVersion: model,
+          ...meta,
         }),
       );
       return;
@@ -110,7 +129,7 @@ export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, host 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\r\n\r\n`);
     if ('functionCalls' in turn) {
-      send({ candidates: [{ content: { role: 'model', parts }, finishReason, index: 0 }], usageMetadata: usageMetadata(usage), modelVersion: model });
+      send({ candidates: [{ content: { role: 'model', parts }, finishReason, index: 0 }], usageMetadata: usageMetadata(usage), ...meta });
       res.end();
       return;
     }
@@ -123,7 +142,7 @@ export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, host 
       send({
         candidates: [{ content: { role: 'model', parts: [{ text: pieces[i] }] }, ...(last ? { finishReason } : {}), index: 0 }],
         usageMetadata: usageMetadata(usage, candidatesSoFar),
-        modelVersion: model,
+        ...meta,
       });
       if (delay > 0 && !last) await new Promise((resolve) => setTimeout(resolve, delay));
     }

@@ -2,7 +2,7 @@
 export type StandInTurn =
   | { text: string; chunks?: string[]; usage?: StandInUsage; finishReason?: string; delayMs?: number }
   | { functionCalls: Array<{ name: string; args: Record<string, unknown> }>; usage?: StandInUsage }
-  | { status: number; message?: string; grpcStatus?: string };
+  | { status: number; message?: string; grpcStatus?: string; retryAfterSeconds?: number };
 
 export interface StandInUsage {
   promptTokens: number;
@@ -31,4 +31,7 @@ export interface RecordedRequest {
   stream: boolean;
   headers: Record<string, string | string[] | undefined>;
   body: GeminiRequestBody | undefined;
+  /** What the stand-in answered with, when it answered (not for errors). */
+  responseId?: string;
+  modelVersion?: string;
 }

@@ -1,32 +1,53 @@
 import { SpanKind, context, trace, type Attributes } from '@opentelemetry/api';
 import { endSpan } from '../span';
-import { setConversationId } from './conversation';
+import { endCancelled, isCancellation } from './cancellation';
+import { setAgentRun } from './conversation';
 import { runRegistry } from './run-registry';
 import * as attr from './semconv';
 
 const tracer = trace.getTracer('renovation-agent-backend/langgraph');
-export const AGENT_RUN_SPAN_NAME = 'langgraph.graph.stream';
+
+/** The conventions' agent span name: `invoke_agent {gen_ai.agent.name}`. */
+export const agentRunSpanName = (agentName: string): string => `invoke_agent ${agentName}`;
+
+export interface AgentRunRequest {
+  agentName: string;
+  agentDescription?: string | undefined;
+  /** `gen_ai.conversation.id`: the renovation session. */
+  conversationId: string;
+  /** `gen_ai.provider.name` of the model the agent calls; repeated on every span below. */
+  provider: string;
+  /** `gen_ai.request.model` and the request settings the agent's model calls use. */
+  model: string;
+  temperature?: number | undefined;
+  maxTokens?: number | undefined;
+  /** `user.id`: who the agent works for (an opaque id). */
+  userId?: string | undefined;
+  /** The run's abort signal: a run that ends after it fired was cancelled, not failed. */
+  signal?: AbortSignal | undefined;
+}
 
 /**
- * The span of one agent run (`langgraph.graph.stream`), active while `run` executes so
- * that the graph, which runs in the context `graph.stream()` was called in, hangs below
- * it. Whatever node or tool span is still open when the run ends (an abandoned or
- * failed stream) is ended with it.
+ * The span of one agent run (`invoke_agent {agent}`, INTERNAL: the agent runs in this
+ * process), active while `run` executes so that the graph, which runs in the context
+ * `graph.stream()` was called in, hangs below it. Whatever node or tool span is still open
+ * when the run ends (an abandoned or failed stream) is ended with it. Token usage is left to
+ * the model spans: consumers that sum usage over a trace (Langfuse) would count it twice.
  */
-export async function traceAgentRun<T>(
-  { agentName, conversationId, attributes = {} }: { agentName: string; conversationId: string; attributes?: Attributes },
-  run: () => Promise<T>,
-): Promise<T> {
-  const span = tracer.startSpan(AGENT_RUN_SPAN_NAME, {
-    kind: SpanKind.INTERNAL,
-    attributes: {
-      [attr.ATTR_GEN_AI_OPERATION_NAME]: 'invoke_agent',
-      [attr.ATTR_GEN_AI_AGENT_NAME]: agentName,
-      [attr.ATTR_GEN_AI_CONVERSATION_ID]: conversationId,
-      ...attributes,
-    },
-  });
-  const ctx = setConversationId(trace.setSpan(context.active(), span), conversationId);
+export async function traceAgentRun<T>(request: AgentRunRequest, run: () => Promise<T>): Promise<T> {
+  const attributes: Attributes = {
+    [attr.ATTR_GEN_AI_OPERATION_NAME]: 'invoke_agent',
+    [attr.ATTR_GEN_AI_PROVIDER_NAME]: request.provider,
+    [attr.ATTR_GEN_AI_AGENT_NAME]: request.agentName,
+    [attr.ATTR_GEN_AI_CONVERSATION_ID]: request.conversationId,
+    [attr.ATTR_GEN_AI_REQUEST_MODEL]: request.model,
+  };
+  if (request.agentDescription !== undefined) attributes[attr.ATTR_GEN_AI_AGENT_DESCRIPTION] = request.agentDescription;
+  if (request.temperature !== undefined) attributes[attr.ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
+  if (request.maxTokens !== undefined) attributes[attr.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
+  if (request.userId !== undefined) attributes[attr.ATTR_USER_ID] = request.userId;
+  const span = tracer.startSpan(agentRunSpanName(request.agentName), { kind: SpanKind.INTERNAL, attributes });
+  const ctx = setAgentRun(trace.setSpan(context.active(), span), { conversationId: request.conversationId, provider: request.provider });
   let failure: unknown;
   try {
     return await context.with(ctx, run);
@@ -34,8 +55,13 @@ export async function traceAgentRun<T>(
     failure = error;
     throw error;
   } finally {
-    for (const open of runRegistry.takeAllOf(span)) endSpan(open, failure ?? Object.assign(new Error('the agent run ended first'), { name: 'AbortError' }));
-    endSpan(span, failure);
+    const cancelled = failure !== undefined && isCancellation(failure, request.signal);
+    for (const open of runRegistry.takeAllOf(span)) {
+      if (cancelled || failure === undefined) endCancelled(open);
+      else endSpan(open, failure);
+    }
+    if (cancelled) endCancelled(span);
+    else endSpan(span, failure);
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { boundedMessagesJson, type GenAIMessage } from './content';
+import { boundedJson, type GenAIMessage } from './content';
 
-describe('boundedMessagesJson', () => {
+describe('boundedJson', () => {
   const messages: GenAIMessage[] = [
     { role: 'system', parts: [{ type: 'text', content: 'You are helpful.' }] },
     { role: 'user', parts: [{ type: 'text', content: 'é"\\'.repeat(3000) }] },
@@ -9,11 +9,11 @@ describe('boundedMessagesJson', () => {
   ];
 
   it('when the messages fit, then they are written as they are', () => {
-    expect(JSON.parse(boundedMessagesJson(messages.slice(0, 1), 1000))).toEqual(messages.slice(0, 1));
+    expect(JSON.parse(boundedJson(messages.slice(0, 1), 1000))).toEqual(messages.slice(0, 1));
   });
 
   it.each([200, 1000, 5000])('when they exceed %i characters, then the longest text is cut and the JSON stays valid and within the limit', (limit) => {
-    const json = boundedMessagesJson(messages, limit);
+    const json = boundedJson(messages, limit);
     expect(json.length).toBeLessThanOrEqual(limit);
     const parsed = JSON.parse(json) as GenAIMessage[];
     expect(parsed.at(-1)).toEqual(messages.at(-1));
@@ -22,7 +22,7 @@ describe('boundedMessagesJson', () => {
   });
 
   it('when even empty texts do not fit, then the oldest messages go first', () => {
-    const json = boundedMessagesJson(messages, 120);
+    const json = boundedJson(messages, 120);
     expect(json.length).toBeLessThanOrEqual(120);
     expect((JSON.parse(json) as GenAIMessage[]).at(-1)?.role).toBe('assistant');
   });

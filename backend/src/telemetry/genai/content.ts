@@ -1,7 +1,8 @@
 /**
- * Prompt and reply text in the GenAI conventions' message format, for the opt-in
- * content capture. Kept under a size limit without ever producing broken JSON: the
- * longest texts are shortened first, then the oldest messages dropped.
+ * Prompt and reply content in the GenAI conventions' JSON shapes (input/output messages,
+ * system instructions), for the opt-in content capture. Kept under a size limit without
+ * ever producing broken JSON: the longest texts are shortened first, then the oldest
+ * entries dropped.
  */
 export type MessagePart =
   | { type: 'text'; content: string }
@@ -11,18 +12,24 @@ export type MessagePart =
 export interface GenAIMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
   parts: MessagePart[];
+  /** Required on output messages (v1.41.1 schema), absent on input messages. */
   finish_reason?: string;
 }
 
 export const DEFAULT_CONTENT_LIMIT = 8_192;
 const ELLIPSIS = '…';
 
-function textParts(messages: GenAIMessage[]): Array<{ content: string }> {
-  return messages.flatMap((message) => message.parts.filter((part): part is { type: 'text'; content: string } => part.type === 'text'));
+type TextPart = Extract<MessagePart, { type: 'text' }>;
+
+function textParts(entries: Array<GenAIMessage | MessagePart>): TextPart[] {
+  return entries
+    .flatMap((entry) => ('parts' in entry ? entry.parts : [entry]))
+    .filter((part): part is TextPart => part.type === 'text');
 }
 
-export function boundedMessagesJson(messages: GenAIMessage[], limit = DEFAULT_CONTENT_LIMIT): string {
-  const copy: GenAIMessage[] = structuredClone(messages);
+/** JSON of `entries` (messages, or the parts of system instructions) at most `limit` characters long. */
+export function boundedJson(entries: Array<GenAIMessage | MessagePart>, limit = DEFAULT_CONTENT_LIMIT): string {
+  const copy = structuredClone(entries);
   let json = JSON.stringify(copy);
   for (let round = 0; json.length > limit && round < 64; round++) {
     const parts = textParts(copy).filter((part) => part.content.length > 1);
@@ -39,4 +46,29 @@ export function boundedMessagesJson(messages: GenAIMessage[], limit = DEFAULT_CO
     json = JSON.stringify(copy);
   }
   return json.length > limit ? '[]' : json;
+}
+
+/**
+ * A tool's arguments or result as the conventions expect it (an object, here as JSON): a
+ * JSON string is parsed first; too long a value becomes a shortened JSON string, still valid.
+ */
+export function boundedValueJson(value: unknown, limit = 4_096): string {
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = value;
+    }
+  }
+  const json = JSON.stringify(parsed) ?? 'null';
+  if (json.length <= limit) return json;
+  const text = typeof parsed === 'string' ? parsed : json;
+  let keep = limit - 16;
+  let shortened = JSON.stringify(`${text.slice(0, keep)}${ELLIPSIS}`);
+  while (shortened.length > limit && keep > 0) {
+    keep = Math.max(0, keep - (shortened.length - limit) - 8);
+    shortened = JSON.stringify(`${text.slice(0, keep)}${ELLIPSIS}`);
+  }
+  return shortened;
 }

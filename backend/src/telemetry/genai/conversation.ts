@@ -1,12 +1,17 @@
 import { createContextKey, type Context } from '@opentelemetry/api';
 
-const CONVERSATION_ID = createContextKey('renovation-agent.gen_ai.conversation.id');
+const AGENT_RUN = createContextKey('renovation-agent.gen_ai.agent_run');
 
-/** The conversation (renovation session) every agent span below this context belongs to. */
-export function setConversationId(ctx: Context, conversationId: string): Context {
-  return ctx.setValue(CONVERSATION_ID, conversationId);
+/** What every GenAI span below an agent run repeats: its conversation and provider. */
+export interface AgentRunContext {
+  conversationId: string;
+  provider: string;
 }
 
-export function getConversationId(ctx: Context): string | undefined {
-  return ctx.getValue(CONVERSATION_ID) as string | undefined;
+export function setAgentRun(ctx: Context, run: AgentRunContext): Context {
+  return ctx.setValue(AGENT_RUN, run);
+}
+
+export function getAgentRun(ctx: Context): AgentRunContext | undefined {
+  return ctx.getValue(AGENT_RUN) as AgentRunContext | undefined;
 }

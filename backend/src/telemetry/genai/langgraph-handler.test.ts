@@ -45,7 +45,7 @@ describe('LangGraph tracing callbacks (in process, real graph, stand-in over HTT
     const seen: string[] = [];
     const graph = graphWithProbeTool(seen);
     gemini.enqueue({ functionCalls: [{ name: 'probe_room', args: { room: 'attic' } }], usage: { promptTokens: 10, candidatesTokens: 2 } }, { text: 'Done.', usage: { promptTokens: 20, candidatesTokens: 3 } });
-    await traceAgentRun({ agentName: 'test', conversationId: 'conv-1' }, async () => {
+    await traceAgentRun({ agentName: 'test', conversationId: 'conv-1', provider: 'gcp.gemini', model: 'gemini-2.5-flash' }, async () => {
       const stream = await graph.stream({ messages: [new HumanMessage('go')] }, { streamMode: 'updates', callbacks: callbacks as never });
       for await (const _ of stream) {
         // drain
@@ -58,10 +58,10 @@ describe('LangGraph tracing callbacks (in process, real graph, stand-in over HTT
   it('when the handler is registered once, then there is one span per node step and tool, and the tool body runs inside its tool span', async () => {
     const { names, seen, spans } = await run([new LangGraphTracingHandler()]);
     expect(names).toEqual([
-      'ai.chat.invoke',
-      'ai.chat.invoke',
+      'chat gemini-2.5-flash',
+      'chat gemini-2.5-flash',
       'execute_tool probe_room',
-      'langgraph.graph.stream',
+      'invoke_agent test',
       'langgraph.node agent',
       'langgraph.node agent',
       'langgraph.node tools',
@@ -76,7 +76,7 @@ describe('LangGraph tracing callbacks (in process, real graph, stand-in over HTT
     const { names, spans } = await run([handler, new LangGraphTracingHandler(), handler]);
     expect(names.filter((name) => name.startsWith('langgraph.node'))).toHaveLength(3);
     expect(names.filter((name) => name.startsWith('execute_tool'))).toHaveLength(1);
-    const usage = spans.filter((span) => span.name === 'ai.chat.invoke').map((span) => span.attributes['gen_ai.usage.input_tokens']);
+    const usage = spans.filter((span) => span.name === 'chat gemini-2.5-flash').map((span) => span.attributes['gen_ai.usage.input_tokens']);
     expect(usage).toEqual([10, 20]);
     expect(runRegistry.size).toBe(0);
   });

@@ -4,7 +4,9 @@ import type { Serialized } from '@langchain/core/load/serializable';
 import type { ChainValues } from '@langchain/core/utils/types';
 import { tracingFailed } from '../failure';
 import { endSpan } from '../span';
-import { getConversationId } from './conversation';
+import { endCancelled, isCancellation } from './cancellation';
+import { boundedValueJson } from './content';
+import { getAgentRun } from './conversation';
 import { runRegistry, type RunRegistry } from './run-registry';
 import * as attr from './semconv';
 
@@ -16,20 +18,30 @@ export interface LangGraphTracingOptions {
   registry?: RunRegistry;
 }
 
-function conversationAttributes(): Attributes {
-  const conversationId = getConversationId(context.active());
-  return conversationId !== undefined ? { [attr.ATTR_GEN_AI_CONVERSATION_ID]: conversationId } : {};
+function conversationAttributes(genAI: boolean): Attributes {
+  const run = getAgentRun(context.active());
+  if (run === undefined) return {};
+  return {
+    [attr.ATTR_GEN_AI_CONVERSATION_ID]: run.conversationId,
+    // the provider belongs on GenAI spans (tool calls), not on LangGraph's own node spans
+    ...(genAI ? { [attr.ATTR_GEN_AI_PROVIDER_NAME]: run.provider } : {}),
+  };
 }
 
-function truncate(value: unknown, limit = 4_096): string {
+function truncate(value: unknown, limit = 256): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
   return text.length > limit ? `${text.slice(0, limit)}…` : text;
 }
 
+/** Metadata for a LangChain tool that gives its tool span `gen_ai.tool.description`. */
+export function toolTraceMetadata(description: string): Record<string, unknown> {
+  return { [attr.ATTR_GEN_AI_TOOL_DESCRIPTION]: description };
+}
+
 /**
  * LangChain callbacks that turn a LangGraph run into spans: one per node step
- * (`langgraph.node <name>`, with `langgraph.node` and `langgraph.step`) and one per tool
- * call (`execute_tool <name>`), parented along LangChain's own run tree. Model calls
+ * (`langgraph.node <name>`, with `renovation_agent.langgraph.node`/`.step`) and one per tool
+ * call (`execute_tool <name>`, GenAI conventions), parented along LangChain's own run tree. Model calls
  * are traced by `traceAICall` in the model itself, so no chat-model span is made here.
  * Awaited (not run in the background), so a span exists before the work it describes
  * starts. Every method is guarded: a tracing failure never reaches the agent.
@@ -68,7 +80,7 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
       }
       const span = tracer.startSpan(
         `langgraph.node ${node}`,
-        { kind: SpanKind.INTERNAL, attributes: { [attr.ATTR_LANGGRAPH_NODE]: node, [attr.ATTR_LANGGRAPH_STEP]: step, ...conversationAttributes() } },
+        { kind: SpanKind.INTERNAL, attributes: { [attr.ATTR_LANGGRAPH_NODE]: node, [attr.ATTR_LANGGRAPH_STEP]: step, ...conversationAttributes(false) } },
         this.registry.parentContext(parentRunId),
       );
       this.registry.addSpan(runId, parentRunId, span);
@@ -91,7 +103,7 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
     runId: string,
     parentRunId?: string,
     _tags?: string[],
-    _metadata?: Record<string, unknown>,
+    metadata?: Record<string, unknown>,
     runName?: string,
     toolCallId?: string,
   ): void {
@@ -102,10 +114,12 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
         [attr.ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
         [attr.ATTR_GEN_AI_TOOL_NAME]: name,
         [attr.ATTR_GEN_AI_TOOL_TYPE]: 'function',
-        ...conversationAttributes(),
+        ...conversationAttributes(true),
       };
+      const description = metadata?.[attr.ATTR_GEN_AI_TOOL_DESCRIPTION];
+      if (typeof description === 'string') attributes[attr.ATTR_GEN_AI_TOOL_DESCRIPTION] = description;
       if (toolCallId !== undefined) attributes[attr.ATTR_GEN_AI_TOOL_CALL_ID] = toolCallId;
-      if (this.captureContent) attributes[attr.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = truncate(input);
+      if (this.captureContent) attributes[attr.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = boundedValueJson(input);
       const span = tracer.startSpan(`execute_tool ${name}`, { kind: SpanKind.INTERNAL, attributes }, this.registry.parentContext(parentRunId));
       this.registry.addSpan(runId, parentRunId, span);
     } catch (failure) {
@@ -119,12 +133,12 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
     const failed = message?.status === 'error';
     if (this.captureContent && !failed) {
       try {
-        this.registry.spanOf(runId)?.setAttribute(attr.ATTR_GEN_AI_TOOL_CALL_RESULT, truncate(message?.content ?? output));
+        this.registry.spanOf(runId)?.setAttribute(attr.ATTR_GEN_AI_TOOL_CALL_RESULT, boundedValueJson(message?.content ?? output));
       } catch (failure) {
         tracingFailed('LangGraphTracingHandler.handleToolEnd', failure);
       }
     }
-    this.finish(runId, failed ? Object.assign(new Error(truncate(message?.content, 256)), { name: 'ToolError' }) : undefined);
+    this.finish(runId, failed ? Object.assign(new Error(truncate(message?.content)), { name: 'ToolError' }) : undefined);
   }
 
   override handleToolError(error: unknown, runId: string): void {
@@ -134,7 +148,9 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
   private finish(runId: string, error?: unknown): void {
     try {
       const span = this.registry.take(runId);
-      if (span !== undefined) endSpan(span, error);
+      if (span === undefined) return;
+      if (error !== undefined && isCancellation(error)) endCancelled(span);
+      else endSpan(span, error);
     } catch (failure) {
       tracingFailed('LangGraphTracingHandler.finish', failure);
     }

@@ -1,9 +1,10 @@
-import { SpanKind, context, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { SpanKind, context, createContextKey, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '../attributes';
 import { tracingFailed } from '../failure';
 import { recordError } from '../span';
-import { boundedMessagesJson, type GenAIMessage } from './content';
-import { getConversationId } from './conversation';
+import { endCancelled, isCancellation } from './cancellation';
+import { boundedJson, type GenAIMessage, type MessagePart } from './content';
+import { getAgentRun } from './conversation';
 import * as attr from './semconv';
 
 export interface TokenUsage {
@@ -17,74 +18,150 @@ export interface TokenUsage {
 export interface AICallRequest {
   /** `gen_ai.provider.name`, e.g. `gcp.gemini`. */
   provider: string;
-  /** The plan's `ai.system`, e.g. `gemini`. */
-  system: string;
+  /** `gen_ai.request.model`; also the span name's second word. */
   model: string;
+  /** `server.address` / `server.port`: where the request goes (the API host, a proxy, the stand-in). */
+  serverAddress?: string | undefined;
+  serverPort?: number | undefined;
   temperature?: number | undefined;
   maxTokens?: number | undefined;
   stream: boolean;
-  /** Record prompt and reply text (gen_ai.input/output.messages). Off by default. */
+  /** Record instructions, prompt and reply (`gen_ai.system_instructions`, `gen_ai.input/output.messages`). */
   captureContent: boolean;
+  /** Called only when content is captured: instructions the provider receives apart from the messages. */
+  systemInstructions?: () => MessagePart[];
   /** Called only when content is captured. */
   inputMessages?: () => GenAIMessage[];
-  /** The call's abort signal: a failure after it fired is an abort, whatever the SDK calls it. */
+  /** The call's abort signal: a call that ends after it fired was cancelled, whatever the SDK calls it. */
   signal?: AbortSignal | undefined;
-  /** Estimated cost of a call with this usage, from a price table; undefined when the model is unknown. */
-  price?: (model: string, usage: TokenUsage) => { amount: number; currency: string } | undefined;
+  /** Estimated cost in USD of a call with this usage, from a price table; undefined when the model is unknown. */
+  price?: (model: string, usage: TokenUsage) => { amount: number; currency: 'USD' } | undefined;
 }
 
 export interface AICallOutcome {
   responseModel?: string | undefined;
+  responseId?: string | undefined;
   usage?: TokenUsage | undefined;
   finishReasons?: string[] | undefined;
   outputMessages?: (() => GenAIMessage[]) | undefined;
 }
 
-const tracer = trace.getTracer('renovation-agent-backend/genai');
-export const AI_SPAN_NAME = 'ai.chat.invoke';
+/** What the provider's client reports from below the model span: raw responses and re-sent requests. */
+interface ModelCallRecord {
+  span: Span;
+  responseId?: string;
+  responseModel?: string;
+  retries: number;
+  /** The last request's failure, until the next one is sent. */
+  lastFailure?: { errorType: string; retryAfterSeconds?: number } | undefined;
+}
 
-function startAISpan(request: AICallRequest): Span {
+const MODEL_CALL = createContextKey('renovation-agent.gen_ai.model_call');
+const tracer = trace.getTracer('renovation-agent-backend/genai');
+
+/** The conventions' inference span name: `{gen_ai.operation.name} {gen_ai.request.model}`. */
+export const aiSpanName = (model: string): string => `chat ${model}`;
+
+function startAISpan(request: AICallRequest): { span: Span; ctx: Context } {
+  const run = getAgentRun(context.active());
+  // what a sampler may look at is set at start (operation, provider, model, server)
   const attributes: Attributes = {
-    // what a sampler may look at: set at start
     [attr.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
     [attr.ATTR_GEN_AI_PROVIDER_NAME]: request.provider,
     [attr.ATTR_GEN_AI_REQUEST_MODEL]: request.model,
-    [attr.ATTR_GEN_AI_REQUEST_STREAM]: request.stream,
-    [attr.ATTR_AI_SYSTEM]: request.system,
-    [attr.ATTR_AI_MODEL]: request.model,
   };
+  if (request.serverAddress !== undefined) attributes[attr.ATTR_SERVER_ADDRESS] = request.serverAddress;
+  if (request.serverPort !== undefined) attributes[attr.ATTR_SERVER_PORT] = request.serverPort;
+  // "if and only if the request is streaming"
+  if (request.stream) attributes[attr.ATTR_GEN_AI_REQUEST_STREAM] = true;
   if (request.temperature !== undefined) attributes[attr.ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
   if (request.maxTokens !== undefined) attributes[attr.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
-  const conversationId = getConversationId(context.active());
-  if (conversationId !== undefined) attributes[attr.ATTR_GEN_AI_CONVERSATION_ID] = conversationId;
-  return tracer.startSpan(AI_SPAN_NAME, { kind: SpanKind.CLIENT, attributes });
+  if (run !== undefined) attributes[attr.ATTR_GEN_AI_CONVERSATION_ID] = run.conversationId;
+  const span = tracer.startSpan(aiSpanName(request.model), { kind: SpanKind.CLIENT, attributes });
+  const record: ModelCallRecord = { span, retries: 0 };
+  return { span, ctx: trace.setSpan(context.active(), span).setValue(MODEL_CALL, record) };
 }
 
-function finishAISpan(span: Span, request: AICallRequest, outcome: AICallOutcome): void {
+function recordOf(ctx: Context): ModelCallRecord | undefined {
+  return ctx.getValue(MODEL_CALL) as ModelCallRecord | undefined;
+}
+
+/** What the provider's client tells the model span it runs under; every method is a no-op outside one. */
+export interface ModelCallNotes {
+  /** A request is about to be sent; one sent after a failed one is a retry (ours or LangChain's). */
+  sending(): void;
+  /** A request failed; `retryAfterSeconds` is the wait the provider asked for, if it did. */
+  failed(errorType: string, retryAfterSeconds?: number): void;
+  /** The id and model version of a raw response (LangChain drops Gemini's `responseId` and `modelVersion`). */
+  response(meta: { id?: string | undefined; model?: string | undefined }): void;
+}
+
+const guarded = (where: string, fn: () => void): void => {
   try {
-    const model = outcome.responseModel ?? request.model;
-    span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_MODEL, model);
+    fn();
+  } catch (failure) {
+    tracingFailed(where, failure);
+  }
+};
+
+/**
+ * The notes of the model call whose span is active now. Taken once when the client sends
+ * its request (still in the span's context), then used for as long as the stream lasts.
+ */
+export function currentModelCall(ctx = context.active()): ModelCallNotes {
+  const record = recordOf(ctx);
+  return {
+    sending: () =>
+      guarded('ModelCallNotes.sending', () => {
+        if (record?.lastFailure === undefined) return;
+        record.retries += 1;
+        record.span.setAttribute(attr.ATTR_RETRY_COUNT, record.retries);
+        const event: Attributes = { [ATTR_ERROR_TYPE]: record.lastFailure.errorType, [attr.ATTR_RETRY_COUNT]: record.retries };
+        if (record.lastFailure.retryAfterSeconds !== undefined) event[attr.ATTR_RETRY_AFTER] = record.lastFailure.retryAfterSeconds;
+        record.span.addEvent(attr.EVENT_RETRY, event);
+        record.lastFailure = undefined;
+      }),
+    failed: (errorType, retryAfterSeconds) =>
+      guarded('ModelCallNotes.failed', () => {
+        if (record === undefined) return;
+        record.lastFailure = { errorType, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
+        if (retryAfterSeconds !== undefined) record.span.setAttribute(attr.ATTR_RETRY_AFTER, retryAfterSeconds);
+      }),
+    response: ({ id, model }) => {
+      if (record === undefined) return;
+      if (id) record.responseId = id;
+      if (model) record.responseModel = model;
+    },
+  };
+}
+
+type Ending = 'success' | 'failure' | 'cancelled';
+
+function finishAISpan(span: Span, request: AICallRequest, outcome: AICallOutcome, ending: Ending, record?: ModelCallRecord): void {
+  try {
+    const responseModel = outcome.responseModel ?? record?.responseModel;
+    const responseId = outcome.responseId ?? record?.responseId;
+    // what the provider answered, only when it did answer
+    if (ending === 'success') {
+      if (responseModel) span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_MODEL, responseModel);
+      if (responseId) span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_ID, responseId);
+    }
     // usage first: if an attribute limit bites, it bites the content, not the figures
     if (outcome.usage !== undefined) {
       const { inputTokens, outputTokens, reasoningTokens } = outcome.usage;
-      span.setAttributes({
-        [attr.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: inputTokens,
-        [attr.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: outputTokens,
-        [attr.ATTR_AI_USAGE_PROMPT_TOKENS]: inputTokens,
-        [attr.ATTR_AI_USAGE_COMPLETION_TOKENS]: outputTokens,
-      });
+      span.setAttributes({ [attr.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: inputTokens, [attr.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: outputTokens });
       if (reasoningTokens !== undefined) span.setAttribute(attr.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, reasoningTokens);
-      const cost = request.price?.(model, outcome.usage);
-      if (cost !== undefined) {
-        span.setAttributes({ [attr.ATTR_GEN_AI_USAGE_COST_AMOUNT]: cost.amount, [attr.ATTR_GEN_AI_USAGE_COST_CURRENCY]: cost.currency });
-      }
+      const cost = request.price?.(responseModel ?? request.model, outcome.usage);
+      if (cost !== undefined) span.setAttribute(attr.ATTR_GEN_AI_USAGE_COST, cost.amount);
     }
     if (outcome.finishReasons !== undefined && outcome.finishReasons.length > 0) {
       span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, outcome.finishReasons);
     }
     if (request.captureContent) {
-      if (request.inputMessages) span.setAttribute(attr.ATTR_GEN_AI_INPUT_MESSAGES, boundedMessagesJson(request.inputMessages()));
-      if (outcome.outputMessages) span.setAttribute(attr.ATTR_GEN_AI_OUTPUT_MESSAGES, boundedMessagesJson(outcome.outputMessages()));
+      const instructions = request.systemInstructions?.() ?? [];
+      if (instructions.length > 0) span.setAttribute(attr.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, boundedJson(instructions));
+      if (request.inputMessages) span.setAttribute(attr.ATTR_GEN_AI_INPUT_MESSAGES, boundedJson(request.inputMessages()));
+      if (ending === 'success' && outcome.outputMessages) span.setAttribute(attr.ATTR_GEN_AI_OUTPUT_MESSAGES, boundedJson(outcome.outputMessages()));
     }
   } catch (failure) {
     tracingFailed('finishAISpan', failure);
@@ -104,28 +181,40 @@ export function aiErrorType(error: unknown): string {
   return '_OTHER';
 }
 
-function failAISpan(span: Span, error: unknown, signal?: AbortSignal): void {
+function endAISpan(span: Span, request: AICallRequest, outcome: AICallOutcome, record: ModelCallRecord | undefined, error?: unknown): void {
+  if (error === undefined && !request.signal?.aborted) {
+    finishAISpan(span, request, outcome, 'success', record);
+    span.end();
+    return;
+  }
+  if (isCancellation(error, request.signal)) {
+    finishAISpan(span, request, outcome, 'cancelled', record);
+    endCancelled(span);
+    return;
+  }
+  finishAISpan(span, request, outcome, 'failure', record);
   recordError(span, error);
   try {
-    span.setAttribute(ATTR_ERROR_TYPE, signal?.aborted ? 'aborted' : aiErrorType(error));
+    span.setAttribute(ATTR_ERROR_TYPE, aiErrorType(error));
   } catch (failure) {
-    tracingFailed('failAISpan', failure);
+    tracingFailed('endAISpan', failure);
   }
   span.end();
 }
 
 /**
- * Traces one model call: an `ai.chat.invoke` CLIENT span (GenAI conventions plus the
- * plan's names) that is the active context while `call` runs, so the HTTP request to
- * the provider is its child and carries its `traceparent`.
+ * Traces one model call: a `chat {model}` CLIENT span (GenAI conventions) that is the
+ * active context while `call` runs, so the HTTP request to the provider is its child and
+ * carries its `traceparent`.
  */
 export async function traceAICall<T>(request: AICallRequest, call: () => Promise<T>, read: (result: T) => AICallOutcome): Promise<T> {
-  const span = startAISpan(request);
+  const { span, ctx } = startAISpan(request);
+  const record = recordOf(ctx);
   let result: T;
   try {
-    result = await context.with(trace.setSpan(context.active(), span), call);
+    result = await context.with(ctx, call);
   } catch (error) {
-    failAISpan(span, error, request.signal);
+    endAISpan(span, request, {}, record, error);
     throw error;
   }
   let outcome: AICallOutcome = {};
@@ -135,63 +224,72 @@ export async function traceAICall<T>(request: AICallRequest, call: () => Promise
     // an unreadable result still ends the span
     tracingFailed('traceAICall.read', failure);
   }
-  finishAISpan(span, request, outcome);
-  span.end();
+  endAISpan(span, request, outcome, record);
   return result;
 }
 
-/** What one streamed chunk adds: usage deltas are summed, the last finish reason wins. */
+/** What one streamed chunk adds: usage deltas are summed, text and tool calls appended, the last finish reason wins. */
 export interface ChunkOutcome {
   usage?: TokenUsage | undefined;
   finishReason?: string | undefined;
-  responseModel?: string | undefined;
   text?: string | undefined;
+  toolCalls?: Array<{ id?: string | undefined; name: string; arguments?: unknown }> | undefined;
+}
+
+function addUsage(sum: TokenUsage | undefined, more: TokenUsage): TokenUsage {
+  const reasoning = sum?.reasoningTokens !== undefined || more.reasoningTokens !== undefined;
+  return {
+    inputTokens: (sum?.inputTokens ?? 0) + more.inputTokens,
+    outputTokens: (sum?.outputTokens ?? 0) + more.outputTokens,
+    ...(reasoning ? { reasoningTokens: (sum?.reasoningTokens ?? 0) + (more.reasoningTokens ?? 0) } : {}),
+  };
 }
 
 /**
  * Traces a streamed model call. Each step of the underlying generator runs inside the
  * span's context (the first one performs the HTTP request). Records the time to the
  * first chunk, sums usage over chunks, and ends the span however the stream ends:
- * completed, failed, or abandoned by its consumer (ERROR, `error.type=aborted`).
+ * completed, failed, or cancelled (the signal fired, or the consumer stopped reading),
+ * with the tokens received so far.
  */
 export async function* traceAIStream<C>(
   request: AICallRequest,
   start: () => AsyncGenerator<C>,
   read: (chunk: C) => ChunkOutcome,
 ): AsyncGenerator<C> {
-  const span = startAISpan(request);
-  const spanContext = trace.setSpan(context.active(), span);
+  const { span, ctx } = startAISpan(request);
+  const record = recordOf(ctx);
   const started = performance.now();
   let firstChunkAt: number | undefined;
   let usage: TokenUsage | undefined;
   const finishReasons: string[] = [];
-  let responseModel: string | undefined;
-  let text = '';
+  const parts: MessagePart[] = [];
   let settled = false;
   let iterator: AsyncGenerator<C> | undefined;
+  const outcome = (): AICallOutcome => ({
+    usage,
+    finishReasons,
+    outputMessages: () => [{ role: 'assistant', parts, finish_reason: finishReasons.at(-1) ?? 'stop' }],
+  });
   try {
-    iterator = context.with(spanContext, start);
+    iterator = context.with(ctx, start);
     while (true) {
-      const step = await context.with(spanContext, () => iterator!.next());
+      const step = await context.with(ctx, () => iterator!.next());
       if (step.done) break;
       if (firstChunkAt === undefined) {
         firstChunkAt = performance.now();
         span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (firstChunkAt - started) / 1000);
       }
       try {
-        const outcome = read(step.value);
-        if (outcome.usage !== undefined) {
-          usage = {
-            inputTokens: (usage?.inputTokens ?? 0) + outcome.usage.inputTokens,
-            outputTokens: (usage?.outputTokens ?? 0) + outcome.usage.outputTokens,
-            ...(outcome.usage.reasoningTokens !== undefined || usage?.reasoningTokens !== undefined
-              ? { reasoningTokens: (usage?.reasoningTokens ?? 0) + (outcome.usage.reasoningTokens ?? 0) }
-              : {}),
-          };
+        const chunk = read(step.value);
+        if (chunk.usage !== undefined) usage = addUsage(usage, chunk.usage);
+        if (chunk.finishReason !== undefined) finishReasons.push(chunk.finishReason);
+        if (request.captureContent) {
+          const last = parts.at(-1);
+          if (chunk.text && last?.type === 'text') last.content += chunk.text;
+          else if (chunk.text) parts.push({ type: 'text', content: chunk.text });
+          for (const call of chunk.toolCalls ?? []) parts.push({ type: 'tool_call', ...(call.id ? { id: call.id } : {}), name: call.name, arguments: call.arguments });
         }
-        if (outcome.finishReason !== undefined) finishReasons.push(outcome.finishReason);
-        responseModel = outcome.responseModel ?? responseModel;
-        if (request.captureContent && outcome.text) text += outcome.text;
       } catch (failure) {
         // a chunk we cannot read is still passed on
         tracingFailed('traceAIStream.read', failure);
@@ -199,25 +297,16 @@ export async function* traceAIStream<C>(
       yield step.value;
     }
     settled = true;
-    finishAISpan(span, request, {
-      responseModel,
-      usage,
-      finishReasons,
-      outputMessages: () => [{ role: 'assistant', parts: [{ type: 'text', content: text }], ...(finishReasons.length ? { finish_reason: finishReasons.at(-1)! } : {}) }],
-    });
-    span.end();
+    endAISpan(span, request, outcome(), record);
   } catch (error) {
     settled = true;
-    finishAISpan(span, request, { responseModel, usage, finishReasons });
-    failAISpan(span, error, request.signal);
+    endAISpan(span, request, outcome(), record, error);
     throw error;
   } finally {
     if (!settled) {
-      // the consumer stopped reading: close the upstream stream and say so
-      finishAISpan(span, request, { responseModel, usage, finishReasons });
-      const abandoned = new Error('the stream was abandoned before it ended');
-      abandoned.name = 'AbortError';
-      failAISpan(span, abandoned);
+      // the consumer stopped reading: the caller cancelled; close the upstream stream
+      const abandoned = Object.assign(new Error('the stream was abandoned before it ended'), { name: 'AbortError' });
+      endAISpan(span, request, outcome(), record, abandoned);
       await iterator?.return?.(undefined as never).catch(() => undefined);
     }
   }
