@@ -57,6 +57,38 @@ describe('parseEnv', () => {
     expect(env.NODE_ENV).toBe('production');
   });
 
+  it.each([
+    [undefined, false],
+    ['true', true],
+    ['TRUE', true],
+    ['SPAN_ONLY', true],
+    ['span_and_event', true],
+    ['false', false],
+    ['NO_CONTENT', false],
+    // content goes on spans only: no GenAI events are emitted, so there is nowhere to put it
+    ['EVENT_ONLY', false],
+  ])('when OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=%s, then content capture is %s', (value, on) => {
+    expect(parseEnv({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: value }).OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT).toBe(on);
+  });
+
+  it('when OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT is unknown, then a warning names it and capture stays off', async () => {
+    const warnings: string[] = [];
+    const listen = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', listen);
+    try {
+      expect(parseEnv({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'yes please' }).OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT).toBe(false);
+      // a process warning is delivered on a later tick
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', listen);
+    }
+    expect(warnings).toEqual([expect.stringContaining('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="yes please"')]);
+  });
+
+  it('when OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental, then it is accepted', () => {
+    expect(parseEnv({ OTEL_SEMCONV_STABILITY_OPT_IN: 'gen_ai_latest_experimental' }).OTEL_SEMCONV_STABILITY_OPT_IN).toBe('gen_ai_latest_experimental');
+  });
+
   it('when the schema is listed, then every variable has a description for the README', () => {
     const undocumented = describeEnv().filter(({ description }) => !description);
     expect(undocumented).toEqual([]);

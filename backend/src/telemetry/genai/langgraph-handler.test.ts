@@ -40,13 +40,17 @@ describe('LangGraph tracing callbacks (in process, real graph, stand-in over HTT
     return buildAgentGraph({ model, tools: [probe] });
   }
 
-  async function run(callbacks: unknown[]) {
+  async function run(callbacks: unknown[], via: 'stream' | 'streamEvents' = 'stream') {
     exporter.reset();
     const seen: string[] = [];
     const graph = graphWithProbeTool(seen);
     gemini.enqueue({ functionCalls: [{ name: 'probe_room', args: { room: 'attic' } }], usage: { promptTokens: 10, candidatesTokens: 2 } }, { text: 'Done.', usage: { promptTokens: 20, candidatesTokens: 3 } });
     await traceAgentRun({ agentName: 'test', conversationId: 'conv-1', provider: 'gcp.gemini', model: 'gemini-2.5-flash' }, async () => {
-      const stream = await graph.stream({ messages: [new HumanMessage('go')] }, { streamMode: 'updates', callbacks: callbacks as never });
+      const input = { messages: [new HumanMessage('go')] };
+      const stream =
+        via === 'stream'
+          ? await graph.stream(input, { streamMode: 'updates', callbacks: callbacks as never })
+          : graph.streamEvents(input, { version: 'v2', callbacks: callbacks as never });
       for await (const _ of stream) {
         // drain
       }
@@ -78,6 +82,25 @@ describe('LangGraph tracing callbacks (in process, real graph, stand-in over HTT
     expect(names.filter((name) => name.startsWith('execute_tool'))).toHaveLength(1);
     const usage = spans.filter((span) => span.name === 'chat gemini-2.5-flash').map((span) => span.attributes['gen_ai.usage.input_tokens']);
     expect(usage).toEqual([10, 20]);
+    expect(runRegistry.size).toBe(0);
+  });
+
+  it('when the graph is run with streamEvents instead of stream, then it is traced the same way', async () => {
+    const { names, seen, spans } = await run([new LangGraphTracingHandler()], 'streamEvents');
+    expect(names).toEqual([
+      'chat gemini-2.5-flash',
+      'chat gemini-2.5-flash',
+      'execute_tool probe_room',
+      'invoke_agent test',
+      'langgraph.node agent',
+      'langgraph.node agent',
+      'langgraph.node tools',
+    ]);
+    expect(seen).toEqual(['execute_tool probe_room']);
+    const agent = spans.find((span) => span.name === 'invoke_agent test')!;
+    for (const span of spans.filter((other) => other !== agent && other.name.startsWith('langgraph.node'))) {
+      expect(span.parentSpanContext?.spanId).toBe(agent.spanContext().spanId);
+    }
     expect(runRegistry.size).toBe(0);
   });
 });
