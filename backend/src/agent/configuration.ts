@@ -13,7 +13,9 @@ export interface AgentConfiguration {
 
 export const DEFAULT_AGENT: Omit<AgentConfiguration, 'model'> = {
   name: 'renovation-assistant',
-  description: 'Helps homeowners scope, budget and sequence the renovation of one project, with cost estimates from the price table.',
+  description:
+    'Helps homeowners scope, budget and sequence the renovation of one project, ' +
+    'with cost estimates from the price table.',
   maxSteps: 12,
   historyLimit: 40,
 };

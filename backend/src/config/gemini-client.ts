@@ -25,7 +25,8 @@ interface GeminiErrorLike {
  */
 export function retryAfterSeconds(error: unknown): number | undefined {
   const { errorDetails, message } = (error ?? {}) as GeminiErrorLike;
-  const info = Array.isArray(errorDetails) ? errorDetails.find((detail) => detail?.['@type']?.endsWith('google.rpc.RetryInfo')) : undefined;
+  const details = Array.isArray(errorDetails) ? errorDetails : [];
+  const info = details.find((detail) => detail?.['@type']?.endsWith('google.rpc.RetryInfo'));
   const delay = /^(\d+(?:\.\d+)?)s$/.exec(info?.retryDelay ?? '');
   if (delay?.[1] !== undefined) return Number(delay[1]);
   const said = typeof message === 'string' ? /retry in (\d+(?:\.\d+)?)\s*(ms|s)\b/i.exec(message) : null;
@@ -50,8 +51,9 @@ function withRateLimitRetries<R>(send: Send<R>, policy: RateLimitRetryPolicy, on
       } catch (error) {
         const wait = (error as GeminiErrorLike | undefined)?.status === 429 ? retryAfterSeconds(error) : undefined;
         notes.failed(aiErrorType(error), wait);
-        const honoured = wait !== undefined && wait <= policy.maxWaitSeconds && attempt < policy.retries && !options?.signal?.aborted;
-        if (!honoured) throw error;
+        // no wait asked for (capacity unknown), too long a wait (a daily quota), or retries used up
+        const exhausted = attempt >= policy.retries || options?.signal?.aborted === true;
+        if (wait === undefined || wait > policy.maxWaitSeconds || exhausted) throw error;
         await sleep(wait * 1000, undefined, options?.signal ? { signal: options.signal } : {});
       }
     }
@@ -73,14 +75,18 @@ interface RawResponse {
  * Wraps the two SDK calls the chat model makes: 429 waits, and each raw response's
  * `responseId`/`modelVersion` passed to the model span (LangChain does not keep them).
  */
-export function instrumentGeminiClient(client: GeminiModelClient, policy: RateLimitRetryPolicy = DEFAULT_RATE_LIMIT_RETRY): void {
+export function instrumentGeminiClient(
+  client: GeminiModelClient,
+  policy: RateLimitRetryPolicy = DEFAULT_RATE_LIMIT_RETRY,
+): void {
   const generate = (client.generateContent as Send<{ response: RawResponse }>).bind(client);
   client.generateContent = withRateLimitRetries(generate, policy, (result) => {
     currentModelCall().response({ id: result.response.responseId, model: result.response.modelVersion });
     return result;
   });
 
-  const stream = (client.generateContentStream as Send<{ stream: AsyncGenerator<RawResponse>; response: Promise<unknown> }>).bind(client);
+  type Streamed = { stream: AsyncGenerator<RawResponse>; response: Promise<unknown> };
+  const stream = (client.generateContentStream as Send<Streamed>).bind(client);
   client.generateContentStream = withRateLimitRetries(stream, policy, (result) => {
     // taken now, in the model span's context: the chunks are read later, wherever
     const notes = currentModelCall();

@@ -14,7 +14,12 @@ import {
   type MessagePart,
   type TokenUsage,
 } from '../utils/ai-tracing';
-import { DEFAULT_RATE_LIMIT_RETRY, instrumentGeminiClient, type GeminiModelClient, type RateLimitRetryPolicy } from './gemini-client';
+import {
+  DEFAULT_RATE_LIMIT_RETRY,
+  instrumentGeminiClient,
+  type GeminiModelClient,
+  type RateLimitRetryPolicy,
+} from './gemini-client';
 
 export interface ChatModelOptions {
   model: string;
@@ -53,6 +58,8 @@ export function usageFromLangChain(usage: UsageMetadataLike | undefined): TokenU
   return { inputTokens: input, outputTokens: output, reasoningTokens: output - candidates };
 }
 
+const BLOCKED = ['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY'];
+
 /**
  * Gemini's `finishReason` → the conventions' values: STOP with a function call is
  * `tool_call`, MAX_TOKENS `length`, the blocking reasons `content_filter`; others lower-cased.
@@ -61,7 +68,7 @@ export function finishReasonFromGemini(reason: string, calledTools: boolean): st
   const upper = reason.toUpperCase();
   if (upper === 'STOP') return calledTools ? 'tool_call' : 'stop';
   if (upper === 'MAX_TOKENS') return 'length';
-  if (['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY'].includes(upper)) return 'content_filter';
+  if (BLOCKED.includes(upper)) return 'content_filter';
   if (upper === 'MALFORMED_FUNCTION_CALL') return 'error';
   return reason.toLowerCase();
 }
@@ -90,7 +97,8 @@ type ToolCallLike = { id?: string | undefined; name: string; args?: unknown };
 function partsOf(message: BaseMessage): MessagePart[] {
   const parts: MessagePart[] = message.text ? [{ type: 'text', content: message.text }] : [];
   for (const call of (message as { tool_calls?: ToolCallLike[] }).tool_calls ?? []) {
-    parts.push({ type: 'tool_call', ...(call.id ? { id: call.id } : {}), name: call.name, arguments: call.args ?? null });
+    const id = call.id ? { id: call.id } : {};
+    parts.push({ type: 'tool_call', ...id, name: call.name, arguments: call.args ?? null });
   }
   return parts;
 }
@@ -103,7 +111,8 @@ export function toInputMessages(messages: BaseMessage[], systemApart: boolean): 
       const type = message.getType();
       if (type === 'tool') {
         const id = (message as { tool_call_id?: string }).tool_call_id;
-        return { role: 'tool', parts: [{ type: 'tool_call_response', ...(id ? { id } : {}), response: parsedResult(message.text) }] };
+        const response = parsedResult(message.text);
+        return { role: 'tool', parts: [{ type: 'tool_call_response', ...(id ? { id } : {}), response }] };
       }
       return { role: type === 'system' ? 'system' : type === 'ai' ? 'assistant' : 'user', parts: partsOf(message) };
     });
@@ -111,12 +120,17 @@ export function toInputMessages(messages: BaseMessage[], systemApart: boolean): 
 
 /** What Gemini receives as `systemInstruction`, apart from the contents. */
 export function toSystemInstructions(messages: BaseMessage[]): MessagePart[] {
-  return messages.filter((message) => message.getType() === 'system').flatMap((message) => (message.text ? [{ type: 'text' as const, content: message.text }] : []));
+  return messages
+    .filter((message) => message.getType() === 'system' && message.text)
+    .map((message) => ({ type: 'text' as const, content: message.text }));
 }
 
 function toolCallsOfChunk(chunk: ChatGenerationChunk): ChunkOutcome['toolCalls'] {
-  const calls = (chunk.message as { tool_call_chunks?: Array<{ id?: string; name?: string; args?: string }> }).tool_call_chunks ?? [];
-  return calls.filter((call) => call.name).map((call) => ({ id: call.id, name: call.name!, arguments: call.args ? parsedResult(call.args) : null }));
+  type CallChunk = { id?: string; name?: string; args?: string };
+  const calls = (chunk.message as { tool_call_chunks?: CallChunk[] }).tool_call_chunks ?? [];
+  return calls
+    .filter((call): call is CallChunk & { name: string } => Boolean(call.name))
+    .map((call) => ({ id: call.id, name: call.name, arguments: call.args ? parsedResult(call.args) : null }));
 }
 
 /**
@@ -141,7 +155,8 @@ class TracedChatGoogleGenerativeAI extends ChatGoogleGenerativeAI {
       ...(baseUrl !== undefined ? { baseUrl } : {}),
     });
     // LangChain keeps the SDK model private; its two calls are wrapped in place
-    instrumentGeminiClient((this as unknown as { client: GeminiModelClient }).client, options.rateLimitRetry ?? DEFAULT_RATE_LIMIT_RETRY);
+    const { client } = this as unknown as { client: GeminiModelClient };
+    instrumentGeminiClient(client, options.rateLimitRetry ?? DEFAULT_RATE_LIMIT_RETRY);
     const server = serverOf(baseUrl);
     this.describe = (messages, stream, signal) => ({
       provider: GEN_AI_PROVIDER_GEMINI,
@@ -165,14 +180,15 @@ class TracedChatGoogleGenerativeAI extends ChatGoogleGenerativeAI {
       () => super._generate(messages, options, runManager),
       (result): AICallOutcome => {
         const generation = result.generations[0];
-        const calledTools = ((generation?.message as { tool_calls?: unknown[] } | undefined)?.tool_calls?.length ?? 0) > 0;
+        const calls = (generation?.message as { tool_calls?: unknown[] } | undefined)?.tool_calls;
+        const calledTools = (calls?.length ?? 0) > 0;
         const raw = generation?.generationInfo?.finishReason as string | undefined;
         const finishReason = raw ? finishReasonFromGemini(raw, calledTools) : undefined;
         return {
           usage: usageFromLangChain((generation?.message as { usage_metadata?: UsageMetadataLike } | undefined)?.usage_metadata),
           finishReasons: finishReason ? [finishReason] : undefined,
           outputMessages: generation
-            ? () => [{ role: 'assistant', parts: partsOf(generation.message), finish_reason: finishReason ?? (calledTools ? 'tool_call' : 'stop') }]
+            ? () => [{ role: 'assistant', parts: partsOf(generation.message), finish_reason: finishReason ?? 'stop' }]
             : undefined,
         };
       },

@@ -32,7 +32,13 @@ const MAX_BODY = 10 * 1024 * 1024;
  * An error as Gemini sends it. A wait goes where Google APIs put it, in a
  * `google.rpc.RetryInfo` detail, and in a `Retry-After` header as HTTP proxies do.
  */
-function sendError(res: ServerResponse, status: number, message: string, grpcStatus = 'INVALID_ARGUMENT', retryAfterSeconds?: number): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  grpcStatus = 'INVALID_ARGUMENT',
+  retryAfterSeconds?: number,
+): void {
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8' };
   const details: unknown[] = [];
   if (retryAfterSeconds !== undefined) {
@@ -40,7 +46,8 @@ function sendError(res: ServerResponse, status: number, message: string, grpcSta
     details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterSeconds}s` });
   }
   res.writeHead(status, headers);
-  res.end(JSON.stringify({ error: { code: status, message, status: grpcStatus, ...(details.length ? { details } : {}) } }));
+  const error = { code: status, message, status: grpcStatus, ...(details.length ? { details } : {}) };
+  res.end(JSON.stringify({ error }));
 }
 
 /**
@@ -103,7 +110,10 @@ export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, host 
     if (stream && url.searchParams.get('alt') !== 'sse') return sendError(res, 400, 'this stand-in streams only with alt=sse');
 
     const turn = queue.shift() ?? renovationReply(body);
-    if ('status' in turn) return sendError(res, turn.status, turn.message ?? 'stand-in error', turn.grpcStatus ?? 'UNAVAILABLE', turn.retryAfterSeconds);
+    if ('status' in turn) {
+      const { status, message = 'stand-in error', grpcStatus = 'UNAVAILABLE', retryAfterSeconds } = turn;
+      return sendError(res, status, message, grpcStatus, retryAfterSeconds);
+    }
     const meta = { modelVersion: standInModelVersion(model), responseId: `stand-in-${randomBytes(8).toString('hex')}` };
     Object.assign(requests.at(-1)!, meta);
 
@@ -129,7 +139,8 @@ export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, host 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\r\n\r\n`);
     if ('functionCalls' in turn) {
-      send({ candidates: [{ content: { role: 'model', parts }, finishReason, index: 0 }], usageMetadata: usageMetadata(usage), ...meta });
+      const candidates = [{ content: { role: 'model', parts }, finishReason, index: 0 }];
+      send({ candidates, usageMetadata: usageMetadata(usage), ...meta });
       res.end();
       return;
     }

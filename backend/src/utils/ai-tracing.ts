@@ -12,7 +12,13 @@ export {
   aiSpanName,
   currentModelCall,
 } from '../telemetry/genai/model-call';
-export type { AICallRequest, AICallOutcome, ChunkOutcome, ModelCallNotes, TokenUsage } from '../telemetry/genai/model-call';
+export type {
+  AICallRequest,
+  AICallOutcome,
+  ChunkOutcome,
+  ModelCallNotes,
+  TokenUsage,
+} from '../telemetry/genai/model-call';
 export { traceAgentRun, runInTraceOf, agentRunSpanName } from '../telemetry/genai/agent-run';
 export type { AgentRunRequest } from '../telemetry/genai/agent-run';
 export { LangGraphTracingHandler, toolTraceMetadata } from '../telemetry/genai/langgraph-handler';

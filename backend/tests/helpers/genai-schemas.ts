@@ -50,12 +50,15 @@ export function genAISchemaErrors(schema: GenAISchema, json: unknown): string[] 
   }
   const problems: string[] = [];
   const validate = ajv.getSchema(schema)!;
-  if (!validate(value)) problems.push(...(validate.errors ?? []).map((error) => `${error.instancePath} ${error.message}`));
+  if (!validate(value)) {
+    problems.push(...(validate.errors ?? []).map((error) => `${error.instancePath} ${error.message}`));
+  }
   for (const [index, part] of partsOf(schema, value).entries()) {
     const def = PART_DEFS[(part as { type?: string })?.type ?? ''];
     const validatePart = def ? ajv.getSchema(`${schema}#/$defs/${def}`) : undefined;
     if (validatePart && !validatePart(part)) {
-      problems.push(...(validatePart.errors ?? []).map((error) => `part ${index} (${def})${error.instancePath} ${error.message}`));
+      const where = `part ${index} (${def})`;
+      problems.push(...(validatePart.errors ?? []).map((error) => `${where}${error.instancePath} ${error.message}`));
     }
   }
   return problems;

@@ -34,7 +34,7 @@ export interface AgentRunRequest {
  * when the run ends (an abandoned or failed stream) is ended with it. Token usage is left to
  * the model spans: consumers that sum usage over a trace (Langfuse) would count it twice.
  */
-export async function traceAgentRun<T>(request: AgentRunRequest, run: () => Promise<T>): Promise<T> {
+export async function traceAgentRun<T>(request: AgentRunRequest, work: () => Promise<T>): Promise<T> {
   const attributes: Attributes = {
     [attr.ATTR_GEN_AI_OPERATION_NAME]: 'invoke_agent',
     [attr.ATTR_GEN_AI_PROVIDER_NAME]: request.provider,
@@ -47,10 +47,11 @@ export async function traceAgentRun<T>(request: AgentRunRequest, run: () => Prom
   if (request.maxTokens !== undefined) attributes[attr.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
   if (request.userId !== undefined) attributes[attr.ATTR_USER_ID] = request.userId;
   const span = tracer.startSpan(agentRunSpanName(request.agentName), { kind: SpanKind.INTERNAL, attributes });
-  const ctx = setAgentRun(trace.setSpan(context.active(), span), { conversationId: request.conversationId, provider: request.provider });
+  const run = { conversationId: request.conversationId, provider: request.provider };
+  const ctx = setAgentRun(trace.setSpan(context.active(), span), run);
   let failure: unknown;
   try {
-    return await context.with(ctx, run);
+    return await context.with(ctx, work);
   } catch (error) {
     failure = error;
     throw error;

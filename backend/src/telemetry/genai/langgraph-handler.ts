@@ -78,11 +78,13 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
         this.registry.addPassThrough(runId, parentRunId);
         return;
       }
-      const span = tracer.startSpan(
-        `langgraph.node ${node}`,
-        { kind: SpanKind.INTERNAL, attributes: { [attr.ATTR_LANGGRAPH_NODE]: node, [attr.ATTR_LANGGRAPH_STEP]: step, ...conversationAttributes(false) } },
-        this.registry.parentContext(parentRunId),
-      );
+      const attributes: Attributes = {
+        [attr.ATTR_LANGGRAPH_NODE]: node,
+        [attr.ATTR_LANGGRAPH_STEP]: step,
+        ...conversationAttributes(false),
+      };
+      const parent = this.registry.parentContext(parentRunId);
+      const span = tracer.startSpan(`langgraph.node ${node}`, { kind: SpanKind.INTERNAL, attributes }, parent);
       this.registry.addSpan(runId, parentRunId, span);
     } catch (failure) {
       tracingFailed('LangGraphTracingHandler.handleChainStart', failure);
@@ -133,12 +135,14 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
     const failed = message?.status === 'error';
     if (this.captureContent && !failed) {
       try {
-        this.registry.spanOf(runId)?.setAttribute(attr.ATTR_GEN_AI_TOOL_CALL_RESULT, boundedValueJson(message?.content ?? output));
+        const result = boundedValueJson(message?.content ?? output);
+        this.registry.spanOf(runId)?.setAttribute(attr.ATTR_GEN_AI_TOOL_CALL_RESULT, result);
       } catch (failure) {
         tracingFailed('LangGraphTracingHandler.handleToolEnd', failure);
       }
     }
-    this.finish(runId, failed ? Object.assign(new Error(truncate(message?.content)), { name: 'ToolError' }) : undefined);
+    const error = failed ? Object.assign(new Error(truncate(message?.content)), { name: 'ToolError' }) : undefined;
+    this.finish(runId, error);
   }
 
   override handleToolError(error: unknown, runId: string): void {

@@ -1,4 +1,5 @@
-import { SpanKind, context, createContextKey, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { SpanKind, context, createContextKey, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '../attributes';
 import { tracingFailed } from '../failure';
 import { recordError } from '../span';
@@ -116,8 +117,9 @@ export function currentModelCall(ctx = context.active()): ModelCallNotes {
         if (record?.lastFailure === undefined) return;
         record.retries += 1;
         record.span.setAttribute(attr.ATTR_RETRY_COUNT, record.retries);
-        const event: Attributes = { [ATTR_ERROR_TYPE]: record.lastFailure.errorType, [attr.ATTR_RETRY_COUNT]: record.retries };
-        if (record.lastFailure.retryAfterSeconds !== undefined) event[attr.ATTR_RETRY_AFTER] = record.lastFailure.retryAfterSeconds;
+        const { errorType, retryAfterSeconds } = record.lastFailure;
+        const event: Attributes = { [ATTR_ERROR_TYPE]: errorType, [attr.ATTR_RETRY_COUNT]: record.retries };
+        if (retryAfterSeconds !== undefined) event[attr.ATTR_RETRY_AFTER] = retryAfterSeconds;
         record.span.addEvent(attr.EVENT_RETRY, event);
         record.lastFailure = undefined;
       }),
@@ -137,7 +139,13 @@ export function currentModelCall(ctx = context.active()): ModelCallNotes {
 
 type Ending = 'success' | 'failure' | 'cancelled';
 
-function finishAISpan(span: Span, request: AICallRequest, outcome: AICallOutcome, ending: Ending, record?: ModelCallRecord): void {
+function finishAISpan(
+  span: Span,
+  request: AICallRequest,
+  outcome: AICallOutcome,
+  ending: Ending,
+  record?: ModelCallRecord,
+): void {
   try {
     const responseModel = outcome.responseModel ?? record?.responseModel;
     const responseId = outcome.responseId ?? record?.responseId;
@@ -149,7 +157,8 @@ function finishAISpan(span: Span, request: AICallRequest, outcome: AICallOutcome
     // usage first: if an attribute limit bites, it bites the content, not the figures
     if (outcome.usage !== undefined) {
       const { inputTokens, outputTokens, reasoningTokens } = outcome.usage;
-      span.setAttributes({ [attr.ATTR_GEN_AI_USAGE_INPUT_TOKENS]: inputTokens, [attr.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: outputTokens });
+      span.setAttribute(attr.ATTR_GEN_AI_USAGE_INPUT_TOKENS, inputTokens);
+      span.setAttribute(attr.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, outputTokens);
       if (reasoningTokens !== undefined) span.setAttribute(attr.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, reasoningTokens);
       const cost = request.price?.(responseModel ?? request.model, outcome.usage);
       if (cost !== undefined) span.setAttribute(attr.ATTR_GEN_AI_USAGE_COST, cost.amount);
@@ -160,8 +169,12 @@ function finishAISpan(span: Span, request: AICallRequest, outcome: AICallOutcome
     if (request.captureContent) {
       const instructions = request.systemInstructions?.() ?? [];
       if (instructions.length > 0) span.setAttribute(attr.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, boundedJson(instructions));
-      if (request.inputMessages) span.setAttribute(attr.ATTR_GEN_AI_INPUT_MESSAGES, boundedJson(request.inputMessages()));
-      if (ending === 'success' && outcome.outputMessages) span.setAttribute(attr.ATTR_GEN_AI_OUTPUT_MESSAGES, boundedJson(outcome.outputMessages()));
+      if (request.inputMessages) {
+        span.setAttribute(attr.ATTR_GEN_AI_INPUT_MESSAGES, boundedJson(request.inputMessages()));
+      }
+      if (ending === 'success' && outcome.outputMessages) {
+        span.setAttribute(attr.ATTR_GEN_AI_OUTPUT_MESSAGES, boundedJson(outcome.outputMessages()));
+      }
     }
   } catch (failure) {
     tracingFailed('finishAISpan', failure);
@@ -181,7 +194,13 @@ export function aiErrorType(error: unknown): string {
   return '_OTHER';
 }
 
-function endAISpan(span: Span, request: AICallRequest, outcome: AICallOutcome, record: ModelCallRecord | undefined, error?: unknown): void {
+function endAISpan(
+  span: Span,
+  request: AICallRequest,
+  outcome: AICallOutcome,
+  record: ModelCallRecord | undefined,
+  error?: unknown,
+): void {
   if (error === undefined && !request.signal?.aborted) {
     finishAISpan(span, request, outcome, 'success', record);
     span.end();
@@ -228,7 +247,7 @@ export async function traceAICall<T>(request: AICallRequest, call: () => Promise
   return result;
 }
 
-/** What one streamed chunk adds: usage deltas are summed, text and tool calls appended, the last finish reason wins. */
+/** What one streamed chunk adds: usage deltas are summed, text and tool calls appended; the last finish reason wins. */
 export interface ChunkOutcome {
   usage?: TokenUsage | undefined;
   finishReason?: string | undefined;
@@ -262,14 +281,15 @@ export async function* traceAIStream<C>(
   const started = performance.now();
   let firstChunkAt: number | undefined;
   let usage: TokenUsage | undefined;
-  const finishReasons: string[] = [];
+  let finishReason: string | undefined;
   const parts: MessagePart[] = [];
   let settled = false;
   let iterator: AsyncGenerator<C> | undefined;
+  // one candidate, so one finish reason: the last chunk's
   const outcome = (): AICallOutcome => ({
     usage,
-    finishReasons,
-    outputMessages: () => [{ role: 'assistant', parts, finish_reason: finishReasons.at(-1) ?? 'stop' }],
+    finishReasons: finishReason !== undefined ? [finishReason] : undefined,
+    outputMessages: () => [{ role: 'assistant', parts, finish_reason: finishReason ?? 'stop' }],
   });
   try {
     iterator = context.with(ctx, start);
@@ -283,12 +303,14 @@ export async function* traceAIStream<C>(
       try {
         const chunk = read(step.value);
         if (chunk.usage !== undefined) usage = addUsage(usage, chunk.usage);
-        if (chunk.finishReason !== undefined) finishReasons.push(chunk.finishReason);
+        if (chunk.finishReason !== undefined) finishReason = chunk.finishReason;
         if (request.captureContent) {
           const last = parts.at(-1);
           if (chunk.text && last?.type === 'text') last.content += chunk.text;
           else if (chunk.text) parts.push({ type: 'text', content: chunk.text });
-          for (const call of chunk.toolCalls ?? []) parts.push({ type: 'tool_call', ...(call.id ? { id: call.id } : {}), name: call.name, arguments: call.arguments });
+          for (const { id, name, arguments: args } of chunk.toolCalls ?? []) {
+            parts.push({ type: 'tool_call', ...(id ? { id } : {}), name, arguments: args });
+          }
         }
       } catch (failure) {
         // a chunk we cannot read is still passed on
