@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundedJson, type GenAIMessage } from './content';
+import { boundedJson, boundedValueJson, type GenAIMessage } from './content';
 
 describe('boundedJson', () => {
   const messages: GenAIMessage[] = [
@@ -25,5 +25,19 @@ describe('boundedJson', () => {
     const json = boundedJson(messages, 120);
     expect(json.length).toBeLessThanOrEqual(120);
     expect((JSON.parse(json) as GenAIMessage[]).at(-1)?.role).toBe('assistant');
+  });
+});
+
+describe('boundedValueJson', () => {
+  it('when a tool gives JSON text, then it is recorded as the object it holds', () => {
+    expect(JSON.parse(boundedValueJson('{"room":"attic","areaSqm":20}'))).toEqual({ room: 'attic', areaSqm: 20 });
+    expect(JSON.parse(boundedValueJson({ room: 'attic' }))).toEqual({ room: 'attic' });
+    expect(JSON.parse(boundedValueJson('plain words'))).toBe('plain words');
+  });
+
+  it('when the value is too long, then it becomes a shortened JSON string within the limit', () => {
+    const json = boundedValueJson({ notes: 'é"\\'.repeat(2000) }, 300);
+    expect(json.length).toBeLessThanOrEqual(300);
+    expect((JSON.parse(json) as string).endsWith('…')).toBe(true);
   });
 });
