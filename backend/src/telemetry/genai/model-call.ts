@@ -153,6 +153,7 @@ function finishAISpan(
     if (ending === 'success') {
       if (responseModel) span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_MODEL, responseModel);
       if (responseId) span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_ID, responseId);
+      if (outcome.finishReasons?.length) span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, outcome.finishReasons);
     }
     // usage first: if an attribute limit bites, it bites the content, not the figures
     if (outcome.usage !== undefined) {
@@ -162,9 +163,6 @@ function finishAISpan(
       if (reasoningTokens !== undefined) span.setAttribute(attr.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, reasoningTokens);
       const cost = request.price?.(responseModel ?? request.model, outcome.usage);
       if (cost !== undefined) span.setAttribute(attr.ATTR_GEN_AI_USAGE_COST, cost.amount);
-    }
-    if (outcome.finishReasons !== undefined && outcome.finishReasons.length > 0) {
-      span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, outcome.finishReasons);
     }
     if (request.captureContent) {
       const instructions = request.systemInstructions?.() ?? [];
