@@ -1,6 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { genAISchemaErrors } from '../../tests/helpers/genai-schemas';
+import { startGeminiStandIn, type GeminiStandIn } from '../gemini-stand-in/server';
 import { aiErrorType } from '../utils/ai-tracing';
-import { finishReasonFromGemini, serverOf, usageFromLangChain } from './gemini';
+import { createChatModel, finishReasonFromGemini, serverOf, usageFromLangChain } from './gemini';
 import { retryAfterSeconds } from './gemini-client';
 
 describe('usageFromLangChain', () => {
@@ -71,5 +77,65 @@ describe('retryAfterSeconds', () => {
     expect(retryAfterSeconds({ message: 'Quota exceeded. Please retry in 37.2s.' })).toBe(37.2);
     expect(retryAfterSeconds({ message: 'Resource has been exhausted (e.g. check quota).' })).toBeUndefined();
     expect(retryAfterSeconds(undefined)).toBeUndefined();
+  });
+});
+
+describe('the traced model without streaming (in process, stand-in over HTTP)', () => {
+  const exporter = new InMemorySpanExporter();
+  let gemini: GeminiStandIn;
+
+  beforeAll(async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
+    gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
+  });
+
+  afterAll(async () => {
+    await gemini.close();
+    trace.disable();
+    context.disable();
+  });
+
+  it('when the model asks for a tool, then the span records the call as output with finish_reason tool_call', async () => {
+    exporter.reset();
+    const model = createChatModel({
+      model: 'gemini-2.5-flash',
+      temperature: 0,
+      maxOutputTokens: 64,
+      apiKey: 'k',
+      baseUrl: gemini.baseUrl,
+      maxRetries: 0,
+      captureContent: true,
+    });
+    gemini.enqueue({ functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'attic', areaSqm: 20 } }] });
+    const reply = await model.invoke([new SystemMessage('Be brief.'), new HumanMessage('How much for a 20 m2 attic?')]);
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.name).toBe('chat gemini-2.5-flash');
+    expect(span!.attributes['gen_ai.request.stream']).toBeUndefined();
+    expect(span!.attributes).toMatchObject({
+      'gen_ai.response.model': 'gemini-2.5-flash-preview-06-17',
+      'gen_ai.response.id': gemini.requests.at(-1)!.responseId,
+      'gen_ai.response.finish_reasons': ['tool_call'],
+    });
+    const captured = [
+      ['system', 'gen_ai.system_instructions'],
+      ['input', 'gen_ai.input.messages'],
+      ['output', 'gen_ai.output.messages'],
+    ] as const;
+    for (const [schema, name] of captured) {
+      expect(genAISchemaErrors(schema, span!.attributes[name]), name).toEqual([]);
+    }
+    expect(JSON.parse(span!.attributes['gen_ai.system_instructions'] as string)).toEqual([{ type: 'text', content: 'Be brief.' }]);
+    expect(JSON.parse(span!.attributes['gen_ai.input.messages'] as string)).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'How much for a 20 m2 attic?' }] },
+    ]);
+    const callId = (reply as { tool_calls?: Array<{ id?: string }> }).tool_calls?.[0]?.id;
+    expect(JSON.parse(span!.attributes['gen_ai.output.messages'] as string)).toEqual([
+      {
+        role: 'assistant',
+        parts: [{ type: 'tool_call', id: callId, name: 'estimate_renovation_cost', arguments: { room: 'attic', areaSqm: 20 } }],
+        finish_reason: 'tool_call',
+      },
+    ]);
   });
 });
