@@ -79,6 +79,8 @@ export function instrumentGeminiClient(
   client: GeminiModelClient,
   policy: RateLimitRetryPolicy = DEFAULT_RATE_LIMIT_RETRY,
 ): void {
+  // an SDK that no longer has these calls is left as it is (no waits, no ids) rather than broken
+  if (typeof client.generateContent !== 'function' || typeof client.generateContentStream !== 'function') return;
   const generate = (client.generateContent as Send<{ response: RawResponse }>).bind(client);
   client.generateContent = withRateLimitRetries(generate, policy, (result) => {
     currentModelCall().response({ id: result.response.responseId, model: result.response.modelVersion });
