@@ -10,13 +10,13 @@ export {
   traceAIStream,
   aiErrorType,
   aiSpanName,
-  currentModelCall,
 } from '../telemetry/genai/model-call';
+export { currentModelCall } from '../telemetry/genai/model-call-notes';
+export type { ModelCallNotes } from '../telemetry/genai/model-call-notes';
 export type {
   AICallRequest,
   AICallOutcome,
   ChunkOutcome,
-  ModelCallNotes,
   TokenUsage,
 } from '../telemetry/genai/model-call';
 export { traceAgentRun, runInTraceOf, agentRunSpanName } from '../telemetry/genai/agent-run';

@@ -1,4 +1,4 @@
-import { SpanKind, context, createContextKey, trace } from '@opentelemetry/api';
+import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '../attributes';
 import { tracingFailed } from '../failure';
@@ -6,6 +6,7 @@ import { recordError } from '../span';
 import { endCancelled, isCancellation } from './cancellation';
 import { boundedJson, type GenAIMessage, type MessagePart } from './content';
 import { getAgentRun } from './conversation';
+import { recordOf, withModelCallRecord, type ModelCallRecord } from './model-call-notes';
 import * as attr from './semconv';
 
 export interface TokenUsage {
@@ -47,17 +48,6 @@ export interface AICallOutcome {
   outputMessages?: (() => GenAIMessage[]) | undefined;
 }
 
-/** What the provider's client reports from below the model span: raw responses and re-sent requests. */
-interface ModelCallRecord {
-  span: Span;
-  responseId?: string;
-  responseModel?: string;
-  retries: number;
-  /** The last request's failure, until the next one is sent. */
-  lastFailure?: { errorType: string; retryAfterSeconds?: number } | undefined;
-}
-
-const MODEL_CALL = createContextKey('renovation-agent.gen_ai.model_call');
 const tracer = trace.getTracer('renovation-agent-backend/genai');
 
 /** The conventions' inference span name: `{gen_ai.operation.name} {gen_ai.request.model}`. */
@@ -79,62 +69,7 @@ function startAISpan(request: AICallRequest): { span: Span; ctx: Context } {
   if (request.maxTokens !== undefined) attributes[attr.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
   if (run !== undefined) attributes[attr.ATTR_GEN_AI_CONVERSATION_ID] = run.conversationId;
   const span = tracer.startSpan(aiSpanName(request.model), { kind: SpanKind.CLIENT, attributes });
-  const record: ModelCallRecord = { span, retries: 0 };
-  return { span, ctx: trace.setSpan(context.active(), span).setValue(MODEL_CALL, record) };
-}
-
-function recordOf(ctx: Context): ModelCallRecord | undefined {
-  return ctx.getValue(MODEL_CALL) as ModelCallRecord | undefined;
-}
-
-/** What the provider's client tells the model span it runs under; every method is a no-op outside one. */
-export interface ModelCallNotes {
-  /** A request is about to be sent; one sent after a failed one is a retry (ours or LangChain's). */
-  sending(): void;
-  /** A request failed; `retryAfterSeconds` is the wait the provider asked for, if it did. */
-  failed(errorType: string, retryAfterSeconds?: number): void;
-  /** The id and model version of a raw response (LangChain drops Gemini's `responseId` and `modelVersion`). */
-  response(meta: { id?: string | undefined; model?: string | undefined }): void;
-}
-
-const guarded = (where: string, fn: () => void): void => {
-  try {
-    fn();
-  } catch (failure) {
-    tracingFailed(where, failure);
-  }
-};
-
-/**
- * The notes of the model call whose span is active now. Taken once when the client sends
- * its request (still in the span's context), then used for as long as the stream lasts.
- */
-export function currentModelCall(ctx = context.active()): ModelCallNotes {
-  const record = recordOf(ctx);
-  return {
-    sending: () =>
-      guarded('ModelCallNotes.sending', () => {
-        if (record?.lastFailure === undefined) return;
-        record.retries += 1;
-        record.span.setAttribute(attr.ATTR_RETRY_COUNT, record.retries);
-        const { errorType, retryAfterSeconds } = record.lastFailure;
-        const event: Attributes = { [ATTR_ERROR_TYPE]: errorType, [attr.ATTR_RETRY_COUNT]: record.retries };
-        if (retryAfterSeconds !== undefined) event[attr.ATTR_RETRY_AFTER] = retryAfterSeconds;
-        record.span.addEvent(attr.EVENT_RETRY, event);
-        record.lastFailure = undefined;
-      }),
-    failed: (errorType, retryAfterSeconds) =>
-      guarded('ModelCallNotes.failed', () => {
-        if (record === undefined) return;
-        record.lastFailure = { errorType, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
-        if (retryAfterSeconds !== undefined) record.span.setAttribute(attr.ATTR_RETRY_AFTER, retryAfterSeconds);
-      }),
-    response: ({ id, model }) => {
-      if (record === undefined) return;
-      if (id) record.responseId = id;
-      if (model) record.responseModel = model;
-    },
-  };
+  return { span, ctx: withModelCallRecord(trace.setSpan(context.active(), span), span) };
 }
 
 type Ending = 'success' | 'failure' | 'cancelled';
