@@ -87,7 +87,7 @@ describe('zero-config start (npm start, embedded PostgreSQL, Gemini stand-in)', 
     const dir = await mkdtemp(path.join(tmpdir(), 'rab-zero-config-'));
     try {
       // port 1 on loopback: refused on any machine, whatever else listens on 4318 meanwhile
-      const quiet = await startServer({ env: { PORT: '0', DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' } });
+      const quiet = await startServer({ env: { PORT: '0', DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }, readyTimeoutMs: 90_000 });
       await api(quiet, 'GET', '/api/sessions');
       const { code, ms } = await quiet.stop('SIGTERM');
       expect(code).toBe(0);
