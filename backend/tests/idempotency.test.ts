@@ -139,6 +139,22 @@ describe('money and tokens spent once: Idempotency-Key on payments and plans, on
     expect(next.body.jobId).not.toBe(a.body.jobId);
   });
 
+  it('when two plan requests without a key arrive at once, then the session row lock lets one job start and both answers name it', async () => {
+    const { token, sessionId } = await newUserSession(server, { title: 'Racing plans' });
+    gemini.enqueue({ text: 'A plan.', chunks: ['A ', 'plan.'], delayMs: 1_000 });
+    const chat = await connectChat(server.url, { token });
+    const ready = new Promise((resolve) => chat.socket.once('plan:ready', resolve));
+    const [a, b] = await Promise.all([
+      api(server, 'POST', `/api/sessions/${sessionId}/plan`, { token }),
+      api(server, 'POST', `/api/sessions/${sessionId}/plan`, { token }),
+    ]);
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(b.body.jobId).toBe(a.body.jobId);
+    await ready;
+    chat.close();
+    expect(await count('SELECT count(*) AS n FROM plan_jobs WHERE session_id = $1', [sessionId])).toBe(1);
+  });
+
   it('when a session has chat replies and a plan, then its usage counts both, with the breakdown', async () => {
     const { token, sessionId } = await newUserSession(server, { title: 'Usage' });
     gemini.enqueue({ text: 'Tiles first.', usage: { promptTokens: 100, candidatesTokens: 20 } });
