@@ -4,6 +4,7 @@ import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenVerifier, resolveJwtSecret } from './auth/tokens';
 import { getEnvOrExit } from './config/env';
+import { AppError } from './errors/app-error';
 import { bullmqTelemetry, createServices, openDatabase, openRedis } from './core';
 import { buildApp } from './http/app';
 import { answerClientError } from './http/client-error';
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
       isDraining: () => shutdown.isShuttingDown,
       readiness: {
         async check() {
-          if (shutdown.isShuttingDown) throw new Error('shutting down');
+          if (shutdown.isShuttingDown) throw new AppError('SERVICE_UNAVAILABLE', 'shutting down');
           await database.pool.query('SELECT 1');
           await redisCheck?.();
         },

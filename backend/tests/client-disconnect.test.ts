@@ -60,6 +60,8 @@ describe('clients that go away, and a server that goes away', () => {
     expect(reply.message?.content).toBe('one two three four five six');
     const { code } = await server.exited();
     expect(code).toBe(0);
+    // draining is expected: the probes it answers are not warnings
+    expect(server.logs().filter((line) => line.msg === 'not ready' && line.level !== 'debug')).toEqual([]);
     await expect(fetch(`${server.url}/ready`)).rejects.toThrow();
   });
 });

@@ -42,8 +42,14 @@ export function createTokenVerifier(secret: Uint8Array, { issuer, audience }: To
   };
 }
 
-export async function signToken(secret: Uint8Array, userId: string, expiresIn = '24h', { issuer, audience }: TokenClaims = {}): Promise<string> {
-  const jwt = new SignJWT({}).setProtectedHeader({ alg: ALGORITHM }).setSubject(userId).setIssuedAt().setExpirationTime(expiresIn);
+export async function signToken(
+  secret: Uint8Array,
+  userId: string,
+  expiresIn = '24h',
+  { issuer, audience }: TokenClaims = {},
+): Promise<string> {
+  const jwt = new SignJWT({}).setProtectedHeader({ alg: ALGORITHM }).setSubject(userId).setIssuedAt();
+  jwt.setExpirationTime(expiresIn);
   if (issuer !== undefined) jwt.setIssuer(issuer);
   if (audience !== undefined) jwt.setAudience(audience);
   return jwt.sign(secret);

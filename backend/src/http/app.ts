@@ -55,7 +55,8 @@ export function buildApp(deps: AppDeps): Express {
   const guard = [recordRoute(), authenticate({ verifier: deps.verifier }), requireJson(), json];
   const { logger, idempotency, budget } = deps;
   app.use('/api/sessions', sessionsRouter({ sessions: deps.sessions, usage: deps.usage, guard }));
-  app.use('/api/sessions', plansRouter({ plans: deps.plans, queue: deps.planQueue, idempotency, budget, logger, guard }));
+  const { plans, planQueue: queue } = deps;
+  app.use('/api/sessions', plansRouter({ plans, queue, idempotency, budget, logger, guard }));
   app.use('/api/payments', paymentsRouter({ payments: deps.payments, idempotency, guard }));
 
   app.use(notFound());

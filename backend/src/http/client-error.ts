@@ -22,12 +22,14 @@ export function answerClientError({ logger }: { logger: Logger }) {
       return;
     }
     const code = CODES[error.code ?? ''] ?? 'VALIDATION_FAILED';
-    const appError = new AppError(code, code === 'VALIDATION_FAILED' ? 'the request is not valid HTTP' : undefined, { cause: error });
+    const message = code === 'VALIDATION_FAILED' ? 'the request is not valid HTTP' : undefined;
+    const appError = new AppError(code, message, { cause: error });
     logger.debug({ code, parserCode: error.code }, 'malformed HTTP request refused');
     const body = JSON.stringify(appError.toBody());
     socket.end(
       `HTTP/1.1 ${appError.status} ${STATUS_CODES[appError.status] ?? ''}\r\n` +
-        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        'content-type: application/json; charset=utf-8\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   };
 }

@@ -11,8 +11,8 @@ export type OriginPolicy = (origin: string | undefined) => boolean;
  * The origins of CORS_ORIGINS (comma separated, `:*` for any port); unset, none in
  * production and the local development origins otherwise.
  */
-export function originPolicy({ origins, production }: { origins: string | undefined; production: boolean }): OriginPolicy {
-  const list = (origins ?? (production ? '' : DEVELOPMENT_ORIGINS))
+export function originPolicy(options: { origins: string | undefined; production: boolean }): OriginPolicy {
+  const list = (options.origins ?? (options.production ? '' : DEVELOPMENT_ORIGINS))
     .split(',')
     .map((entry) => entry.trim().toLowerCase())
     .filter(Boolean);
@@ -23,7 +23,9 @@ export function originPolicy({ origins, production }: { origins: string | undefi
     const normalized = origin.toLowerCase();
     if (exact.has(normalized)) return true;
     // `http://localhost:*` matches http://localhost and http://localhost:5173, not http://localhost.evil.com
-    return anyPort.some((base) => normalized === base || (normalized.startsWith(`${base}:`) && /^\d{1,5}$/.test(normalized.slice(base.length + 1))));
+    return anyPort.some(
+      (base) => normalized === base || (normalized.startsWith(`${base}:`) && /^\d{1,5}$/.test(normalized.slice(base.length + 1))),
+    );
   };
 }
 

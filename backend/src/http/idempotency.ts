@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { AppError } from '../errors/app-error';
-import type { StoredAnswer } from '../services/idempotency.service';
+import type { ReplayableAnswer } from '../services/idempotency.service';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Says that an answer is the stored first answer to this key (Stripe's name for it). */
@@ -24,7 +24,7 @@ export function idempotencyKeyOf(req: Request): string | undefined {
 }
 
 /** Sends an answer that went through the idempotency store. */
-export function sendAnswer(res: Response, answer: StoredAnswer & { replayed: boolean }): void {
+export function sendAnswer(res: Response, answer: ReplayableAnswer): void {
   if (answer.replayed) res.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
   res.status(answer.status).json(answer.body);
 }

@@ -26,7 +26,14 @@ export function isBudgetRefusal(error: unknown): error is AppError & { details: 
 }
 
 /** The per-user daily AI budget, counted from stored rows (replies and plans); `dailyTokens` 0 turns it off. */
-export function createAiBudget({ usage, dailyTokens, now = () => Date.now() }: { usage: UsageService; dailyTokens: number; now?: () => number }): AiBudget {
+export interface AiBudgetDeps {
+  usage: UsageService;
+  /** Tokens per user per UTC day; 0 turns the budget off. */
+  dailyTokens: number;
+  now?: () => number;
+}
+
+export function createAiBudget({ usage, dailyTokens, now = () => Date.now() }: AiBudgetDeps): AiBudget {
   return {
     enabled: dailyTokens > 0,
     async assertWithin(userId) {

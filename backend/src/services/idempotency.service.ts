@@ -11,6 +11,9 @@ export interface StoredAnswer {
   body: unknown;
 }
 
+/** `replayed`: the stored first answer to the key, not a new one. */
+export type ReplayableAnswer = StoredAnswer & { replayed: boolean };
+
 export interface IdempotentRequest {
   userId: string;
   /** The `Idempotency-Key` header, already validated; undefined runs the work without one. */
@@ -28,7 +31,7 @@ export interface IdempotencyService {
    * row and then gets it too. The same key for another request is IDEMPOTENCY_KEY_REUSED.
    * When `work` throws, nothing is kept: the key may be retried.
    */
-  run(request: IdempotentRequest, work: (tx: Transaction) => Promise<StoredAnswer>): Promise<StoredAnswer & { replayed: boolean }>;
+  run(request: IdempotentRequest, work: (tx: Transaction) => Promise<StoredAnswer>): Promise<ReplayableAnswer>;
   /** Drops a key whose answer turned out not to hold (the job could not be queued after all). */
   forget(userId: string, key: string): Promise<void>;
 }
@@ -49,7 +52,14 @@ export function fingerprintOf({ method, path, body }: Pick<IdempotentRequest, 'm
 
 const PURGE_INTERVAL_MS = 60_000;
 
-export function createIdempotencyService({ db, ttlSeconds, logger }: { db: Database; ttlSeconds: number; logger: Logger }): IdempotencyService {
+export interface IdempotencyDeps {
+  db: Database;
+  /** How long a key and its answer are kept. */
+  ttlSeconds: number;
+  logger: Logger;
+}
+
+export function createIdempotencyService({ db, ttlSeconds, logger }: IdempotencyDeps): IdempotencyService {
   let lastPurge = 0;
 
   /** Expired keys go opportunistically, at most once a minute per process, off the request's path. */

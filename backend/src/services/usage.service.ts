@@ -68,7 +68,10 @@ export function createUsageService({ db, sessions }: { db: Database; sessions: S
         plans: planRow?.count ?? 0,
         ...total,
         currency: 'USD',
-        breakdown: { chat: { assistantMessages: chatRow?.count ?? 0, ...chat }, plans: { plans: planRow?.count ?? 0, ...planned } },
+        breakdown: {
+          chat: { assistantMessages: chatRow?.count ?? 0, ...chat },
+          plans: { plans: planRow?.count ?? 0, ...planned },
+        },
       };
     },
 

@@ -7,7 +7,13 @@ import { idempotencyKeyOf, sendAnswer } from '../idempotency';
 import { createPaymentSchema, parseBody } from '../schemas';
 
 /** `POST /api/payments` → 201 {id, status}; with an `Idempotency-Key`, a repeat returns the first payment. */
-export function paymentsRouter({ payments, idempotency, guard }: { payments: PaymentsService; idempotency: IdempotencyService; guard: RequestHandler[] }): Router {
+export interface PaymentsRouterDeps {
+  payments: PaymentsService;
+  idempotency: IdempotencyService;
+  guard: RequestHandler[];
+}
+
+export function paymentsRouter({ payments, idempotency, guard }: PaymentsRouterDeps): Router {
   const router = Router();
 
   router.post('/', ...guard, async (req, res) => {
@@ -15,10 +21,8 @@ export function paymentsRouter({ payments, idempotency, guard }: { payments: Pay
     const input = parseBody(createPaymentSchema, req.body);
     annotateServerSpan({ [ATTR_SESSION_ID]: input.sessionId });
     const userId = userIdOf(res);
-    const answer = await idempotency.run({ userId, key, method: req.method, path: req.baseUrl + req.path, body: req.body }, async (tx) => ({
-      status: 201,
-      body: await payments.create(userId, input, tx),
-    }));
+    const request = { userId, key, method: req.method, path: req.baseUrl + req.path, body: req.body as unknown };
+    const answer = await idempotency.run(request, async (tx) => ({ status: 201, body: await payments.create(userId, input, tx) }));
     sendAnswer(res, answer);
   });
 

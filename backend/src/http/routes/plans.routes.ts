@@ -48,7 +48,8 @@ export function plansRouter({ plans, queue, idempotency, budget, logger, guard }
     const key = idempotencyKeyOf(req);
     let created: string | undefined;
     // the body is not part of this request: only the key, the user and the path are
-    const answer = await idempotency.run({ userId, key, method: req.method, path: req.baseUrl + req.path, body: null }, async (tx) => {
+    const request = { userId, key, method: req.method, path: req.baseUrl + req.path, body: null };
+    const answer = await idempotency.run(request, async (tx) => {
       const open = await plans.openJob(tx, userId, sessionId);
       if (open !== undefined) return { status: 202, body: { jobId: open } };
       await assertWithinBudget(userId);
