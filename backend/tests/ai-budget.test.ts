@@ -44,32 +44,61 @@ describe('a per-user daily AI budget (AI_DAILY_TOKEN_BUDGET)', () => {
     const ack = await chat.send({ sessionId, content: 'And then?' });
     expect(ack.ok).toBe(true);
     const refused = await chat.nextReply();
-    expect(refused.error).toMatchObject({ sessionId, code: 'AI_BUDGET_EXCEEDED', message: expect.stringContaining(`${BUDGET} tokens a day`) });
+    expect(refused.error).toMatchObject({
+      sessionId,
+      code: 'AI_BUDGET_EXCEEDED',
+      message: expect.stringContaining(`${BUDGET} tokens a day`),
+    });
     expect(gemini.requests.length).toBe(modelCalls);
 
     const plan = await api(server, 'POST', `/api/sessions/${sessionId}/plan`, { token });
     chat.close();
     expect(plan.status).toBe(429);
-    expect(plan.body.error).toMatchObject({ code: 'AI_BUDGET_EXCEEDED', details: { spentTokens: 350, budgetTokens: BUDGET } });
+    expect(plan.body.error).toMatchObject({
+      code: 'AI_BUDGET_EXCEEDED',
+      details: { spentTokens: 350, budgetTokens: BUDGET },
+    });
     const retryAfter = Number(plan.headers.get('retry-after'));
     expect(Math.abs(retryAfter - secondsToUtcMidnight())).toBeLessThanOrEqual(5);
     expect(plan.body.error.details.retryAfterSeconds).toBe(retryAfter);
     expect(gemini.requests.length).toBe(modelCalls);
-    expect(Number((await db.query('SELECT count(*) AS n FROM plan_jobs WHERE session_id = $1', [sessionId])).rows[0].n)).toBe(0);
+    expect(
+      Number((await db.query('SELECT count(*) AS n FROM plan_jobs WHERE session_id = $1', [sessionId])).rows[0].n),
+    ).toBe(0);
 
     // spans: the refused chat event and the refused request carry error.type, as a client error (not ERROR)
     const event = await receiver.waitForSpan(
-      (span) => span.name === 'socket.io chat:user_message' && span.attributes['session.id'] === sessionId && span.attributes['error.type'] === 'AI_BUDGET_EXCEEDED',
+      (span) =>
+        span.name === 'socket.io chat:user_message' &&
+        span.attributes['session.id'] === sessionId &&
+        span.attributes['error.type'] === 'AI_BUDGET_EXCEEDED',
     );
     expect(event.status.code).not.toBe('ERROR');
-    const root = await receiver.waitForSpan((span) => span.traceId === plan.headers.get('x-trace-id') && span.kind === 'SERVER');
-    expect(root.attributes).toMatchObject({ 'error.type': 'AI_BUDGET_EXCEEDED', 'http.response.status_code': 429, 'enduser.id': userId });
+    const root = await receiver.waitForSpan(
+      (span) => span.traceId === plan.headers.get('x-trace-id') && span.kind === 'SERVER',
+    );
+    expect(root.attributes).toMatchObject({
+      'error.type': 'AI_BUDGET_EXCEEDED',
+      'http.response.status_code': 429,
+      'enduser.id': userId,
+    });
 
     // logs: one line each, saying what was refused and why
     const refusals = server.logs().filter((line) => line.code === 'AI_BUDGET_EXCEEDED' && line.user_id === userId);
-    expect(refusals.map((line) => line.msg).sort()).toEqual(['AI budget exceeded: plan refused', 'AI budget exceeded: reply refused']);
-    for (const line of refusals) expect(line).toMatchObject({ level: 'warn', spentTokens: 350, budgetTokens: BUDGET, trace_id: expect.any(String) });
-    expect(server.logs().filter((line) => line.msg === 'chat reply failed' && line.sessionId === sessionId)).toEqual([]);
+    expect(refusals.map((line) => line.msg).sort()).toEqual([
+      'AI budget exceeded: plan refused',
+      'AI budget exceeded: reply refused',
+    ]);
+    for (const line of refusals)
+      expect(line).toMatchObject({
+        level: 'warn',
+        spentTokens: 350,
+        budgetTokens: BUDGET,
+        trace_id: expect.any(String),
+      });
+    expect(server.logs().filter((line) => line.msg === 'chat reply failed' && line.sessionId === sessionId)).toEqual(
+      [],
+    );
   });
 
   it('when plans used the tokens, then they count toward the budget too; another user is not affected', async () => {

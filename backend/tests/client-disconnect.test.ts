@@ -30,14 +30,20 @@ describe('clients that go away, and a server that goes away', () => {
     const from = server.logs().length;
     chat.close();
 
-    const cancelled = await server.waitForLog((line) => line.msg === 'chat reply cancelled: the client disconnected' && line.sessionId === sessionId);
+    const cancelled = await server.waitForLog(
+      (line) => line.msg === 'chat reply cancelled: the client disconnected' && line.sessionId === sessionId,
+    );
     // the aborted stream's last rejections would surface within a few turns of the event loop
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const after = server.logs().slice(from);
     expect(cancelled).toMatchObject({ level: 'info', trace_id: expect.any(String) });
     expect(cancelled).not.toHaveProperty('err');
     expect(JSON.stringify(cancelled).length).toBeLessThan(500);
-    expect(after.filter((line) => line.level !== 'info' && line.level !== 'debug').map((line) => `${line.level} ${line.msg}`)).toEqual([]);
+    expect(
+      after
+        .filter((line) => line.level !== 'info' && line.level !== 'debug')
+        .map((line) => `${line.level} ${line.msg}`),
+    ).toEqual([]);
     expect(after.filter((line) => line.msg === 'unhandled promise rejection')).toEqual([]);
     expect(server.output()).not.toContain('Error reading from the stream');
   });
@@ -45,7 +51,11 @@ describe('clients that go away, and a server that goes away', () => {
   it('when SIGTERM arrives during a reply, then /ready answers 503 (not a refused connection) until the reply has finished, then the process exits 0', async () => {
     const { token, sessionId } = await newUserSession(server);
     const chat = await connectChat(server.url, { token });
-    gemini.enqueue({ text: 'one two three four five six', chunks: ['one ', 'two ', 'three ', 'four ', 'five ', 'six'], delayMs: 400 });
+    gemini.enqueue({
+      text: 'one two three four five six',
+      chunks: ['one ', 'two ', 'three ', 'four ', 'five ', 'six'],
+      delayMs: 400,
+    });
     await chat.send({ sessionId, content: 'go on' });
     await firstChunk(chat.socket);
     expect((await api(server, 'GET', '/ready')).status).toBe(200);

@@ -23,7 +23,8 @@ describe('money and tokens spent once: Idempotency-Key on payments and plans, on
     await db?.end();
   });
 
-  const count = async (sql: string, params: unknown[]) => Number((await db.query<{ n: string }>(sql, params)).rows[0]!.n);
+  const count = async (sql: string, params: unknown[]) =>
+    Number((await db.query<{ n: string }>(sql, params)).rows[0]!.n);
   const payment = (sessionId: string) => ({ sessionId, amountCents: 125_000, currency: 'EUR' });
 
   it('when expired keys are in the table, then a keyed request purges them', async () => {
@@ -32,15 +33,25 @@ describe('money and tokens spent once: Idempotency-Key on payments and plans, on
        VALUES ('expired-user', 'old-key', 'f', 201, '{}', now() - interval '1 hour')`,
     );
     const { token, sessionId } = await newUserSession(server);
-    const response = await api(server, 'POST', '/api/payments', { token, body: payment(sessionId), headers: { 'idempotency-key': crypto.randomUUID() } });
+    const response = await api(server, 'POST', '/api/payments', {
+      token,
+      body: payment(sessionId),
+      headers: { 'idempotency-key': crypto.randomUUID() },
+    });
     expect(response.status).toBe(201);
-    await expect.poll(() => count(`SELECT count(*) AS n FROM idempotency_keys WHERE user_id = 'expired-user'`, [])).toBe(0);
+    await expect
+      .poll(() => count(`SELECT count(*) AS n FROM idempotency_keys WHERE user_id = 'expired-user'`, []))
+      .toBe(0);
   });
 
   it('when a payment is repeated with the same key, then the first payment comes back, marked replayed, and only one is stored', async () => {
     const { token, sessionId } = await newUserSession(server);
     const key = crypto.randomUUID();
-    const first = await api(server, 'POST', '/api/payments', { token, body: payment(sessionId), headers: { 'idempotency-key': key } });
+    const first = await api(server, 'POST', '/api/payments', {
+      token,
+      body: payment(sessionId),
+      headers: { 'idempotency-key': key },
+    });
     const again = await api(server, 'POST', '/api/payments', {
       token,
       // same request, keys in another order
@@ -54,7 +65,10 @@ describe('money and tokens spent once: Idempotency-Key on payments and plans, on
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(await count('SELECT count(*) AS n FROM payments WHERE session_id = $1', [sessionId])).toBe(1);
 
-    const stored = await db.query('SELECT status_code, response, expires_at - created_at AS ttl FROM idempotency_keys WHERE key = $1', [key]);
+    const stored = await db.query(
+      'SELECT status_code, response, expires_at - created_at AS ttl FROM idempotency_keys WHERE key = $1',
+      [key],
+    );
     expect(stored.rows[0]).toMatchObject({ status_code: 201, response: first.body });
     expect(stored.rows[0].ttl.days ?? stored.rows[0].ttl.hours / 24).toBeCloseTo(1, 1);
 
@@ -67,7 +81,9 @@ describe('money and tokens spent once: Idempotency-Key on payments and plans, on
     const { token, sessionId } = await newUserSession(server);
     const key = crypto.randomUUID();
     const responses = await Promise.all(
-      Array.from({ length: 5 }, () => api(server, 'POST', '/api/payments', { token, body: payment(sessionId), headers: { 'idempotency-key': key } })),
+      Array.from({ length: 5 }, () =>
+        api(server, 'POST', '/api/payments', { token, body: payment(sessionId), headers: { 'idempotency-key': key } }),
+      ),
     );
     expect(responses.map((response) => response.status)).toEqual([201, 201, 201, 201, 201]);
     expect(new Set(responses.map((response) => response.body.id)).size).toBe(1);
@@ -79,11 +95,25 @@ describe('money and tokens spent once: Idempotency-Key on payments and plans, on
   it('when a key is reused for a different request, then 422 IDEMPOTENCY_KEY_REUSED and nothing is charged', async () => {
     const { token, sessionId } = await newUserSession(server);
     const key = crypto.randomUUID();
-    await api(server, 'POST', '/api/payments', { token, body: payment(sessionId), headers: { 'idempotency-key': key } });
-    const other = await api(server, 'POST', '/api/payments', { token, body: { ...payment(sessionId), amountCents: 999 }, headers: { 'idempotency-key': key } });
+    await api(server, 'POST', '/api/payments', {
+      token,
+      body: payment(sessionId),
+      headers: { 'idempotency-key': key },
+    });
+    const other = await api(server, 'POST', '/api/payments', {
+      token,
+      body: { ...payment(sessionId), amountCents: 999 },
+      headers: { 'idempotency-key': key },
+    });
     expect(other.status).toBe(422);
-    expect(other.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringContaining('different request') });
-    const onPlan = await api(server, 'POST', `/api/sessions/${sessionId}/plan`, { token, headers: { 'idempotency-key': key } });
+    expect(other.body.error).toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      message: expect.stringContaining('different request'),
+    });
+    const onPlan = await api(server, 'POST', `/api/sessions/${sessionId}/plan`, {
+      token,
+      headers: { 'idempotency-key': key },
+    });
     expect(onPlan.status).toBe(422);
     expect(await count('SELECT count(*) AS n FROM payments WHERE session_id = $1', [sessionId])).toBe(1);
     expect(await count('SELECT count(*) AS n FROM plan_jobs WHERE session_id = $1', [sessionId])).toBe(0);
@@ -92,23 +122,43 @@ describe('money and tokens spent once: Idempotency-Key on payments and plans, on
   it('when the key is malformed, then 400 and nothing is stored; another user may use the same key', async () => {
     const { token, sessionId } = await newUserSession(server);
     for (const bad of ['', 'has space', 'x'.repeat(256), 'quote"d']) {
-      const response = await api(server, 'POST', '/api/payments', { token, body: payment(sessionId), headers: { 'idempotency-key': bad } });
+      const response = await api(server, 'POST', '/api/payments', {
+        token,
+        body: payment(sessionId),
+        headers: { 'idempotency-key': bad },
+      });
       expect(response.status, JSON.stringify(bad)).toBe(400);
-      expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('Idempotency-Key') });
+      expect(response.body.error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: expect.stringContaining('Idempotency-Key'),
+      });
     }
     expect(await count('SELECT count(*) AS n FROM payments WHERE session_id = $1', [sessionId])).toBe(0);
 
     const key = crypto.randomUUID();
-    const mine = await api(server, 'POST', '/api/payments', { token, body: payment(sessionId), headers: { 'idempotency-key': key } });
+    const mine = await api(server, 'POST', '/api/payments', {
+      token,
+      body: payment(sessionId),
+      headers: { 'idempotency-key': key },
+    });
     const other = await newUserSession(server);
-    const theirs = await api(server, 'POST', '/api/payments', { token: other.token, body: payment(other.sessionId), headers: { 'idempotency-key': key } });
+    const theirs = await api(server, 'POST', '/api/payments', {
+      token: other.token,
+      body: payment(other.sessionId),
+      headers: { 'idempotency-key': key },
+    });
     expect(theirs.status).toBe(201);
     expect(theirs.body.id).not.toBe(mine.body.id);
   });
 
   it('when a plan is requested twice at once with one key, or again while its job runs, then one job runs and every answer names it', async () => {
     const { token, sessionId } = await newUserSession(server, { title: 'Slow plan' });
-    gemini.enqueue({ text: 'Phase 1: strip out. Phase 2: rebuild.', chunks: ['Phase 1: strip out. ', 'Phase 2: rebuild.'], delayMs: 1_500, usage: { promptTokens: 400, candidatesTokens: 60 } });
+    gemini.enqueue({
+      text: 'Phase 1: strip out. Phase 2: rebuild.',
+      chunks: ['Phase 1: strip out. ', 'Phase 2: rebuild.'],
+      delayMs: 1_500,
+      usage: { promptTokens: 400, candidatesTokens: 60 },
+    });
     const chat = await connectChat(server.url, { token });
     const ready = new Promise<{ jobId: string; planId: string }>((resolve) => chat.socket.once('plan:ready', resolve));
     const key = crypto.randomUUID();
@@ -120,7 +170,10 @@ describe('money and tokens spent once: Idempotency-Key on payments and plans, on
     expect(b.body.jobId).toBe(a.body.jobId);
     // no key, and another key: the job still running is the answer
     const keyless = await api(server, 'POST', `/api/sessions/${sessionId}/plan`, { token });
-    const otherKey = await api(server, 'POST', `/api/sessions/${sessionId}/plan`, { token, headers: { 'idempotency-key': crypto.randomUUID() } });
+    const otherKey = await api(server, 'POST', `/api/sessions/${sessionId}/plan`, {
+      token,
+      headers: { 'idempotency-key': crypto.randomUUID() },
+    });
     expect(keyless).toMatchObject({ status: 202, body: { jobId: a.body.jobId } });
     expect(otherKey).toMatchObject({ status: 202, body: { jobId: a.body.jobId } });
 
@@ -131,7 +184,10 @@ describe('money and tokens spent once: Idempotency-Key on payments and plans, on
     expect(await count('SELECT count(*) AS n FROM plans WHERE session_id = $1', [sessionId])).toBe(1);
 
     // the job is done: the same key still answers with it, a request without a key starts a new one
-    const replay = await api(server, 'POST', `/api/sessions/${sessionId}/plan`, { token, headers: { 'idempotency-key': key } });
+    const replay = await api(server, 'POST', `/api/sessions/${sessionId}/plan`, {
+      token,
+      headers: { 'idempotency-key': key },
+    });
     expect(replay).toMatchObject({ status: 202, body: { jobId: a.body.jobId } });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     const next = await api(server, 'POST', `/api/sessions/${sessionId}/plan`, { token });

@@ -9,8 +9,16 @@ describe('parseEnv: budget, idempotency, JWT claims and CORS', () => {
   });
 
   it('when values are given, then they are parsed', () => {
-    const env = parseEnv({ AI_DAILY_TOKEN_BUDGET: '50000', CORS_ORIGINS: 'https://app.example.com, http://localhost:*', JWT_ISSUER: ' https://auth.example.com ' });
-    expect(env).toMatchObject({ AI_DAILY_TOKEN_BUDGET: 50_000, CORS_ORIGINS: 'https://app.example.com, http://localhost:*', JWT_ISSUER: 'https://auth.example.com' });
+    const env = parseEnv({
+      AI_DAILY_TOKEN_BUDGET: '50000',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:*',
+      JWT_ISSUER: ' https://auth.example.com ',
+    });
+    expect(env).toMatchObject({
+      AI_DAILY_TOKEN_BUDGET: 50_000,
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:*',
+      JWT_ISSUER: 'https://auth.example.com',
+    });
   });
 
   it.each([

@@ -24,7 +24,9 @@ export function originPolicy(options: { origins: string | undefined; production:
     if (exact.has(normalized)) return true;
     // `http://localhost:*` matches http://localhost and http://localhost:5173, not http://localhost.evil.com
     return anyPort.some(
-      (base) => normalized === base || (normalized.startsWith(`${base}:`) && /^\d{1,5}$/.test(normalized.slice(base.length + 1))),
+      (base) =>
+        normalized === base ||
+        (normalized.startsWith(`${base}:`) && /^\d{1,5}$/.test(normalized.slice(base.length + 1))),
     );
   };
 }

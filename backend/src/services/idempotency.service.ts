@@ -47,7 +47,9 @@ function canonical(value: unknown): string {
 }
 
 export function fingerprintOf({ method, path, body }: Pick<IdempotentRequest, 'method' | 'path' | 'body'>): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonical(body)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonical(body)}`)
+    .digest('hex');
 }
 
 const PURGE_INTERVAL_MS = 60_000;
@@ -100,9 +102,13 @@ export function createIdempotencyService({ db, ttlSeconds, logger }: Idempotency
             .select()
             .from(idempotencyKeys)
             .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
-          if (first === undefined || first.statusCode === null) throw new Error('idempotency key row vanished after its conflict');
+          if (first === undefined || first.statusCode === null)
+            throw new Error('idempotency key row vanished after its conflict');
           if (first.fingerprint !== fingerprint) {
-            throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for a different request; use a new key');
+            throw new AppError(
+              'IDEMPOTENCY_KEY_REUSED',
+              'this Idempotency-Key was already used for a different request; use a new key',
+            );
           }
           return { status: first.statusCode, body: first.response, replayed: true };
         }

@@ -76,7 +76,9 @@ export function createUsageService({ db, sessions }: { db: Database; sessions: S
     },
 
     async userTokensSince(userId, since) {
-      const tokens = sql<number>`coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)), 0)`.mapWith(Number);
+      const tokens = sql<number>`coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)), 0)`.mapWith(
+        Number,
+      );
       const [chat] = await db
         .select({ tokens })
         .from(messages)
