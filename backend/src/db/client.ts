@@ -7,6 +7,9 @@ import type { Logger } from '../utils/logger';
 import * as schema from './schema';
 
 export type Database = NodePgDatabase<typeof schema>;
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** Where a query runs: the pool, or a transaction a caller opened. */
+export type Executor = Database | Transaction;
 
 export interface DatabaseHandle {
   db: Database;
