@@ -29,11 +29,11 @@ export interface ReceivedSpan {
   scope: { name: string; version?: string };
 }
 
-/** Why a request body cannot be decoded: 400 (malformed) or 415 (unsupported type or encoding). */
+/** Why a request body cannot be decoded: 400 malformed, 413 too large once decompressed, 415 unsupported type or encoding. */
 export class OtlpRequestError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 415,
+    readonly status: 400 | 413 | 415,
   ) {
     super(message);
     this.name = 'OtlpRequestError';
@@ -237,34 +237,49 @@ function decodeBody(format: OtlpFormat, body: Buffer): ReceivedSpan[] {
   return decodeExportRequest(plain);
 }
 
-function decompress(encoding: string | undefined, raw: Buffer): Buffer {
+function decompress(encoding: string | undefined, raw: Buffer, maxBytes: number): Buffer {
+  const inflate = (name: string, run: (options: { maxOutputLength: number }) => Buffer): Buffer => {
+    try {
+      return run({ maxOutputLength: maxBytes });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new OtlpRequestError(`${name} body is larger than ${maxBytes} bytes once decompressed`, 413);
+      }
+      return malformed(`invalid ${name} body: ${(error as Error).message}`);
+    }
+  };
   switch ((encoding ?? 'identity').trim().toLowerCase()) {
     case 'identity':
     case '':
       return raw;
     case 'gzip':
-      try {
-        return gunzipSync(raw);
-      } catch (error) {
-        return malformed(`invalid gzip body: ${(error as Error).message}`);
-      }
+      return inflate('gzip', (options) => gunzipSync(raw, options));
     case 'deflate':
-      try {
-        return inflateSync(raw);
-      } catch (error) {
-        return malformed(`invalid deflate body: ${(error as Error).message}`);
-      }
+      return inflate('deflate', (options) => inflateSync(raw, options));
     default:
       throw new OtlpRequestError(`unsupported Content-Encoding "${encoding}"`, 415);
   }
 }
 
+/** Default bound on a decompressed body: far above any exporter's batch, well below a zip bomb. */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
+
 /**
- * Decodes one `POST /v1/traces` body. Throws `OtlpRequestError` (status 400 or 415)
- * for a body that is not a valid export request.
+ * Decodes one `POST /v1/traces` body. Throws `OtlpRequestError` (its `status` says
+ * which) for a body that is not a valid export request.
  */
-export function decodeTraceExport({ contentType, encoding, body }: { contentType: string; encoding?: string; body: Buffer }): ReceivedSpan[] {
+export function decodeTraceExport({
+  contentType,
+  encoding,
+  body,
+  maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES,
+}: {
+  contentType: string;
+  encoding?: string;
+  body: Buffer;
+  maxDecompressedBytes?: number;
+}): ReceivedSpan[] {
   const format = formatOf(contentType);
   if (format === undefined) throw new OtlpRequestError(`unsupported Content-Type "${contentType}"`, 415);
-  return decodeBody(format, decompress(encoding, body));
+  return decodeBody(format, decompress(encoding, body, maxDecompressedBytes));
 }

@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { StoredSpan } from '../src/dev/trace-viewer/stored-span';
+import { startGeminiStandIn, type GeminiStandIn } from '../src/gemini-stand-in/server';
+import { connectChat } from './helpers/chat-client';
+import { api, ROOT, startServer, TEST_JWT_SECRET, type ServerProcess } from './helpers/server-process';
+import { newUserSession } from './helpers/stack';
+import { startViewer, waitForApi, type ViewerProcess } from './helpers/trace-viewer';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(`\n⚠️  ${CHROMIUM} is missing: the trace viewer's browser test is SKIPPED (apt-get install -y chromium; .ci/run does).\n`);
+}
+const OUTPUT = path.join(ROOT, 'test-output/trace-viewer');
+
+const newTraceId = () => randomBytes(16).toString('hex');
+
+function tree(spans: StoredSpan[]): string {
+  const lines: string[] = [];
+  const print = (span: StoredSpan, depth: number) => {
+    lines.push(`${'  '.repeat(depth)}${span.name} [${span.kind}]`);
+    for (const child of spans.filter((s) => s.parentSpanId === span.spanId)) print(child, depth + 1);
+  };
+  const ids = new Set(spans.map((s) => s.spanId));
+  for (const top of spans.filter((s) => s.parentSpanId === undefined || !ids.has(s.parentSpanId))) print(top, 0);
+  return lines.join('\n');
+}
+
+describe('the local trace viewer (npm run traces) receiving the real backend', () => {
+  let viewer: ViewerProcess;
+  let gemini: GeminiStandIn;
+  let server: ServerProcess;
+  const chatTraceId = newTraceId();
+  let httpTraceId: string;
+  let sessionId: string;
+
+  beforeAll(async () => {
+    viewer = await startViewer();
+    gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
+    // As a developer runs it: development mode, and of OTLP only the endpoint, which the
+    // default (http://localhost:4318) would be if the viewer ran on its default port.
+    server = await startServer({
+      env: {
+        NODE_ENV: 'development',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATABASE_URL: inject('databaseUrl'),
+        JWT_SECRET: TEST_JWT_SECRET,
+        GEMINI_BASE_URL: gemini.baseUrl,
+        GEMINI_API_KEY: 'test-key-not-secret',
+        GEMINI_MAX_RETRIES: '0',
+        OTEL_EXPORTER_OTLP_ENDPOINT: viewer.otlpUrl,
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+        TRACE_VIEWER_URL: viewer.uiUrl,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await gemini?.close();
+    await viewer?.stop();
+  });
+
+  it('when a request and a chat are made, then the viewer holds both traces with their trees, and the log links the request to its trace', async () => {
+    const session = await newUserSession(server, { title: 'Bathroom refit' });
+    sessionId = session.sessionId;
+    const created = await server.waitForLog((line) => line.msg === 'request completed' && line.route === '/api/sessions' && line.method === 'POST');
+    httpTraceId = String(created!.trace_id);
+    expect(created!.trace_url).toBe(`${viewer.uiUrl}/trace/${httpTraceId}`);
+
+    gemini.enqueue(
+      { functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'bathroom', areaSqm: 6, finish: 'premium' } }], usage: { promptTokens: 100, candidatesTokens: 10, thoughtsTokens: 5 } },
+      { text: 'A premium 6 m² bathroom comes to about €15,000.', usage: { promptTokens: 150, candidatesTokens: 40 } },
+    );
+    const chat = await connectChat(server.url, { token: session.token, headers: { 'x-trace-id': chatTraceId } });
+    expect(await chat.send({ sessionId, content: 'What would a premium 6 m2 bathroom cost?' })).toMatchObject({ ok: true });
+    const reply = await chat.nextReply();
+    chat.close();
+    expect(reply.error).toBeUndefined();
+
+    // the HTTP request: server span → its INSERT, one service
+    const http = await waitForApi(viewer, `/api/traces/${httpTraceId}`, (body) => body.spans.some((s: StoredSpan) => s.name.startsWith('INSERT')));
+    const httpSpans = http.spans as StoredSpan[];
+    const root = httpSpans.find((s) => s.parentSpanId === undefined)!;
+    expect(root, tree(httpSpans)).toMatchObject({ name: 'POST /api/sessions', kind: 'SERVER' });
+    expect(root.resource['service.name']).toBe('renovation-agent-backend');
+    expect(httpSpans.find((s) => s.name === 'INSERT renovation_sessions'), tree(httpSpans)).toMatchObject({ parentSpanId: root.spanId, kind: 'CLIENT' });
+    expect(http.summary).toMatchObject({ traceId: httpTraceId, rootName: 'POST /api/sessions', services: ['renovation-agent-backend'], errorCount: 0 });
+    expect(http.summary.ai).toBeUndefined();
+
+    // the chat: connection → event → agent run → nodes → model calls and the tool → SQL
+    const chatTrace = await waitForApi(viewer, `/api/traces/${chatTraceId}`, (body) => body.spans.some((s: StoredSpan) => s.attributes['gen_ai.operation.name'] === 'invoke_agent'));
+    const spans = chatTrace.spans as StoredSpan[];
+    const shape = tree(spans);
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const parentOf = (span: StoredSpan) => (span.parentSpanId === undefined ? undefined : byId.get(span.parentSpanId));
+    const run = spans.find((s) => s.attributes['gen_ai.operation.name'] === 'invoke_agent')!;
+    expect(parentOf(run)?.name, shape).toBe('socket.io chat:user_message');
+    expect(parentOf(parentOf(run)!)?.name, shape).toBe('socket.io connection');
+    const calls = spans.filter((s) => s.attributes['gen_ai.operation.name'] === 'chat');
+    expect(calls.map((s) => [s.attributes['gen_ai.usage.input_tokens'], s.attributes['gen_ai.usage.output_tokens']]), shape).toEqual([
+      [100, 15],
+      [150, 40],
+    ]);
+    for (const call of calls) expect(parentOf(parentOf(call)!)?.spanId, shape).toBe(run.spanId);
+    const tool = spans.find((s) => s.attributes['gen_ai.tool.name'] === 'estimate_renovation_cost')!;
+    expect(parentOf(parentOf(tool)!)?.spanId, shape).toBe(run.spanId);
+    expect(spans.filter((s) => s.parentSpanId === tool.spanId).map((s) => s.name).sort(), shape).toEqual(['SELECT renovation_prices', 'SELECT renovation_sessions']);
+    expect(chatTrace.summary).toMatchObject({ traceId: chatTraceId, rootName: 'socket.io connection', spanCount: spans.length });
+    expect(chatTrace.summary.ai).toMatchObject({ inputTokens: 250, outputTokens: 55, currency: 'USD' });
+    expect(chatTrace.summary.ai.cost).toBeGreaterThan(0);
+
+    // the list: found by the pasted id (upper case, or inside a traceparent), filtered by service
+    const found = await viewer.get(`/api/traces?q=${chatTraceId.toUpperCase()}`);
+    expect(found.body.traces.map((t: { traceId: string }) => t.traceId)).toEqual([chatTraceId]);
+    const traceparent = await viewer.get(`/api/traces?q=00-${chatTraceId}-00f067aa0ba902b7-01`);
+    expect(traceparent.body.traces).toHaveLength(1);
+    const listed = await viewer.get('/api/traces?service=renovation-agent-backend');
+    expect(listed.body.traces.map((t: { traceId: string }) => t.traceId)).toEqual(expect.arrayContaining([chatTraceId, httpTraceId]));
+    expect((await viewer.get('/api/traces?service=nobody')).body.traces).toEqual([]);
+    expect((await viewer.get(`/api/traces?operation=${encodeURIComponent('POST /api/sessions')}`)).body.traces.map((t: { traceId: string }) => t.traceId)).toContain(httpTraceId);
+    expect((await viewer.get('/api/traces?error=true')).body.traces.map((t: { traceId: string }) => t.traceId)).not.toContain(httpTraceId);
+    expect(await viewer.get('/api/traces?limit=zero')).toMatchObject({ status: 400, body: { error: { code: 'invalid_query' } } });
+    expect(await viewer.get(`/api/traces/${newTraceId()}`)).toMatchObject({ status: 404, body: { error: { code: 'trace_not_found' } } });
+  });
+
+  it.skipIf(!hasChromium)('when a developer opens the viewer in a browser, then they find the chat by its trace id and read its AI spans, and the log link opens the request', async () => {
+    expect(httpTraceId, 'the first test made the traces').toBeDefined();
+    // an export carrying markup in every field a page shows: it must stay text
+    const hostile = newTraceId();
+    const attack = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+    const response = await fetch(`${viewer.otlpUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: attack } }] },
+            scopeSpans: [{ scope: { name: attack }, spans: [{ traceId: hostile, spanId: '1111111111111111', name: attack, kind: 2, startTimeUnixNano: '1000000', endTimeUnixNano: '2000000', attributes: [{ key: attack, value: { stringValue: attack } }, { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }, { key: 'gen_ai.input.messages', value: { stringValue: JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: attack }] }]) } }], events: [{ name: 'exception', timeUnixNano: '1500000', attributes: [{ key: 'exception.stacktrace', value: { stringValue: attack } }] }], status: { code: 2, message: attack } }] }],
+          },
+        ],
+      }),
+    });
+    expect(response.status).toBe(200);
+
+    await rm(OUTPUT, { recursive: true, force: true });
+    await mkdir(OUTPUT, { recursive: true });
+    const profile = await mkdtemp(path.join(tmpdir(), 'trace-viewer-chromium-'));
+    let browser: BrowserContext | undefined;
+    try {
+      browser = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        viewport: { width: 1500, height: 950 },
+      });
+      const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+
+      // the list, then the chat found by the x-trace-id value pasted into the search box
+      await page.goto(viewer.uiUrl);
+      await page.locator('table.traces').waitFor();
+      await page.fill('#search-input', chatTraceId);
+      await page.press('#search-input', 'Enter');
+      await page.waitForURL(`**/?q=${chatTraceId}`);
+      await expect.poll(() => page.locator('table.traces tbody tr').count()).toBe(1);
+      const row = page.locator(`tr[data-trace-id="${chatTraceId}"]`);
+      expect(await row.textContent()).toContain('250 in / 55 out');
+      await row.getByRole('link').click();
+      await page.waitForURL(`**/trace/${chatTraceId}`);
+
+      // the waterfall: the agent run, two model calls with their tokens
+      await page.locator('#waterfall').waitFor();
+      const aiRows = page.locator('#waterfall .row[data-ai="chat"]');
+      expect(await aiRows.count()).toBe(2);
+      expect(await aiRows.nth(0).textContent()).toContain('100 in / 15 out');
+      expect(await aiRows.nth(1).textContent()).toContain('150 in / 40 out');
+      await page.locator('#waterfall .row[data-ai="invoke_agent"]').click();
+      const panel = page.locator('#span-panel');
+      await expect.poll(() => panel.locator('ol.agent-run').textContent()).toMatch(/node agent[\s\S]*tool estimate_renovation_cost[\s\S]*node agent/);
+
+      // a model call's panel: its figures; the second call's captured conversation holds the tool call and result
+      await aiRows.nth(0).click();
+      await expect.poll(() => panel.textContent()).toContain('100 in / 15 out');
+      const first = (await panel.textContent()) ?? '';
+      expect(first).toContain('gemini-2.5-flash');
+      expect(first).toContain('time to first chunk');
+      expect(first).toContain('finish reasons');
+      await aiRows.nth(1).click();
+      await expect.poll(() => panel.textContent()).toContain('150 in / 40 out');
+      const conversation = panel.locator('.conversation');
+      expect(await conversation.locator('.message.role-user').first().textContent()).toContain('What would a premium 6 m2 bathroom cost?');
+      expect(await conversation.locator('.tool-call').first().textContent()).toContain('tool call estimate_renovation_cost');
+      expect(await conversation.locator('.tool-result').count()).toBeGreaterThan(0);
+      expect(await conversation.locator('.message.role-assistant').last().textContent()).toContain('A premium 6 m² bathroom comes to about €15,000.');
+      await page.screenshot({ path: path.join(OUTPUT, 'chat-trace.png') });
+
+      // the log line's link: the HTTP request's trace, its SQL in the panel
+      const logged = server.logs().find((line) => line.trace_id === httpTraceId && line.msg === 'request completed')!;
+      await page.goto(String(logged.trace_url));
+      await page.locator('#waterfall').waitFor();
+      await page.locator('#waterfall .row', { hasText: 'INSERT renovation_sessions' }).click();
+      await expect.poll(() => panel.locator('pre.sql').textContent()).toMatch(/^insert into "renovation_sessions"/i);
+      await page.screenshot({ path: path.join(OUTPUT, 'http-trace.png') });
+
+      // span data stays text
+      await page.goto(`${viewer.uiUrl}/trace/${hostile}`);
+      await page.locator('#waterfall .row[data-span-id="1111111111111111"]').click();
+      await panel.locator('.conversation').waitFor();
+      expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
+      expect(await page.locator('main img, main script').count()).toBe(0);
+      expect(await panel.textContent()).toContain(attack);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser?.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  });
+});
