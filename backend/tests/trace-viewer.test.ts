@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -74,6 +76,11 @@ describe('the local trace viewer (npm run traces) receiving the real backend', (
     const created = await server.waitForLog((line) => line.msg === 'request completed' && line.route === '/api/sessions' && line.method === 'POST');
     httpTraceId = String(created!.trace_id);
     expect(created!.trace_url).toBe(`${viewer.uiUrl}/trace/${httpTraceId}`);
+    // a caller that decided not to sample gets no link: there will be no trace to open
+    const unsampled = newTraceId();
+    await api(server, 'GET', `/api/sessions/${session.sessionId}`, { token: session.token, headers: { traceparent: `00-${unsampled}-00f067aa0ba902b7-00` } });
+    const unsampledLine = await server.waitForLog((line) => line.msg === 'request completed' && line.trace_id === unsampled);
+    expect(unsampledLine.trace_url).toBeUndefined();
 
     gemini.enqueue(
       { functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'bathroom', areaSqm: 6, finish: 'premium' } }], usage: { promptTokens: 100, candidatesTokens: 10, thoughtsTokens: 5 } },
@@ -223,5 +230,108 @@ describe('the local trace viewer (npm run traces) receiving the real backend', (
       await browser?.close();
       await rm(profile, { recursive: true, force: true });
     }
+  });
+});
+
+/** One OTLP/JSON export of `traces` traces of `spansPerTrace` spans, each span carrying about 2 KiB. */
+function exportBody(firstTrace: number, traces: number, spansPerTrace: number): string {
+  const spans = [];
+  for (let t = firstTrace; t < firstTrace + traces; t++) {
+    const traceId = t.toString(16).padStart(32, '0');
+    for (let s = 0; s < spansPerTrace; s++) {
+      spans.push({
+        traceId,
+        spanId: (s + 1).toString(16).padStart(16, '0'),
+        ...(s > 0 ? { parentSpanId: '0000000000000001' } : {}),
+        name: s === 0 ? 'GET /load' : `SELECT load_${s}`,
+        kind: s === 0 ? 2 : 3,
+        startTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(t) * 1_000_000n + BigInt(s)),
+        endTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(t) * 1_000_000n + 500_000n),
+        attributes: [{ key: 'db.query.text', value: { stringValue: `select ${String(t)}, ${String(s)} ${'x'.repeat(2048)}` } }],
+      });
+    }
+  }
+  return JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'load' } }] }, scopeSpans: [{ scope: { name: 'load' }, spans }] }] });
+}
+
+const traceIdOf = (n: number) => n.toString(16).padStart(32, '0');
+
+describe('the trace viewer under load, across a restart, and in production', () => {
+  const MAX_TRACES = 100;
+  const PER_EXPORT = 10;
+  let dir: string;
+  let viewer: ViewerProcess | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'trace-viewer-'));
+  });
+
+  afterAll(async () => {
+    await viewer?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function push(viewerProcess: ViewerProcess, first: number, exports: number): Promise<void> {
+    for (let i = 0; i < exports; i++) {
+      const response = await fetch(`${viewerProcess.otlpUrl}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: exportBody(first + i * PER_EXPORT, PER_EXPORT, 10),
+      });
+      expect(response.status).toBe(200);
+    }
+  }
+
+  it('when far more traces arrive than the bound, then the oldest are evicted, RSS stays flat, and a restart keeps the newest from the file', async () => {
+    const file = path.join(dir, '.data/traces.json');
+    viewer = await startViewer({ TRACE_VIEWER_MAX_TRACES: String(MAX_TRACES), TRACE_VIEWER_FILE: file });
+
+    // warm up until the heap has grown to its working size under this load (about 4000
+    // traces here: RSS then stays within some 30 MiB, while an unbounded store grows by
+    // some 30 MiB per 1000 traces)
+    const WARM_UP = 4000;
+    const MORE = 8000;
+    await push(viewer, 1, WARM_UP / PER_EXPORT);
+    const warm = (await viewer.get('/api/stats')).body;
+    expect(warm).toMatchObject({ traces: MAX_TRACES, spans: MAX_TRACES * 10, evictedTraces: WARM_UP - MAX_TRACES });
+
+    await push(viewer, WARM_UP + 1, MORE / PER_EXPORT);
+    const after = (await viewer.get('/api/stats')).body;
+    const last = WARM_UP + MORE;
+    expect(after).toMatchObject({ traces: MAX_TRACES, spans: MAX_TRACES * 10, evictedTraces: last - MAX_TRACES });
+    const growthMb = (after.rssBytes - warm.rssBytes) / 2 ** 20;
+    console.info(`trace viewer RSS: ${(warm.rssBytes / 2 ** 20).toFixed(1)} MiB after ${WARM_UP} traces, ${(after.rssBytes / 2 ** 20).toFixed(1)} MiB after ${MORE} more (${growthMb.toFixed(1)} MiB)`);
+    expect(growthMb).toBeLessThan(64);
+
+    expect((await viewer.get(`/api/traces/${traceIdOf(1)}`)).status).toBe(404);
+    expect((await viewer.get(`/api/traces/${traceIdOf(last - MAX_TRACES)}`)).status).toBe(404);
+    expect((await viewer.get(`/api/traces/${traceIdOf(last)}`)).body.spans).toHaveLength(10);
+    const list = (await viewer.get('/api/traces?limit=1000')).body;
+    expect(list.traces).toHaveLength(MAX_TRACES);
+    expect(list.traces[0].traceId).toBe(traceIdOf(last));
+
+    // stopping writes the file; a new viewer on it holds the same traces
+    expect(await viewer.stop()).toMatchObject({ code: 0 });
+    expect((await stat(file)).size).toBeGreaterThan(0);
+    viewer = await startViewer({ TRACE_VIEWER_MAX_TRACES: String(MAX_TRACES), TRACE_VIEWER_FILE: file });
+    expect((await viewer.get('/api/stats')).body).toMatchObject({ traces: MAX_TRACES, spans: MAX_TRACES * 10 });
+    const restored = (await viewer.get(`/api/traces/${traceIdOf(last)}`)).body;
+    expect(restored.summary).toMatchObject({ rootName: 'GET /load', spanCount: 10, services: ['load'] });
+    expect((await viewer.get(`/api/traces/${traceIdOf(last - MAX_TRACES)}`)).status).toBe(404);
+  });
+
+  it('when started with NODE_ENV=production, then it refuses and says why', async () => {
+    const child = spawn('npm', ['run', '--silent', 'traces'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', TRACE_VIEWER_OTLP_PORT: '0', TRACE_VIEWER_UI_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(output).toContain('the trace viewer is a development tool and does not run with NODE_ENV=production');
+    expect(output).not.toContain('trace viewer ready');
   });
 });
