@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { get } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -136,6 +137,17 @@ describe('the local trace viewer (npm run traces) receiving the real backend', (
     expect((await viewer.get('/api/traces?error=true')).body.traces.map((t: { traceId: string }) => t.traceId)).not.toContain(httpTraceId);
     expect(await viewer.get('/api/traces?limit=zero')).toMatchObject({ status: 400, body: { error: { code: 'invalid_query' } } });
     expect(await viewer.get(`/api/traces/${newTraceId()}`)).toMatchObject({ status: 404, body: { error: { code: 'trace_not_found' } } });
+    // a page on another origin that rebinds its name to 127.0.0.1 is refused
+    // (node:http, because fetch does not let a caller set Host)
+    const status = (host: string) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        get(`${viewer.uiUrl}/api/stats`, { headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        }).on('error', reject);
+      });
+    expect(await status('attacker.example:16686')).toBe(403);
+    expect(await status('localhost:16686')).toBe(200);
   });
 
   it.skipIf(!hasChromium)('when a developer opens the viewer in a browser, then they find the chat by its trace id and read its AI spans, and the log link opens the request', async () => {
@@ -208,6 +220,7 @@ describe('the local trace viewer (npm run traces) receiving the real backend', (
       expect(await conversation.locator('.tool-call').first().textContent()).toContain('tool call estimate_renovation_cost');
       expect(await conversation.locator('.tool-result').count()).toBeGreaterThan(0);
       expect(await conversation.locator('.message.role-assistant').last().textContent()).toContain('A premium 6 m² bathroom comes to about €15,000.');
+      await conversation.locator('.tool-call').first().scrollIntoViewIfNeeded();
       await page.screenshot({ path: path.join(OUTPUT, 'chat-trace.png') });
 
       // the log line's link: the HTTP request's trace, its SQL in the panel
@@ -333,5 +346,62 @@ describe('the trace viewer under load, across a restart, and in production', () 
     expect(code).toBe(1);
     expect(output).toContain('the trace viewer is a development tool and does not run with NODE_ENV=production');
     expect(output).not.toContain('trace viewer ready');
+  });
+});
+
+describe('npm run dev', () => {
+  it('when started, then the viewer and the backend both serve, and one Ctrl-C stops both cleanly', async () => {
+    // its own process group, so that the "Ctrl-C" below reaches npm and everything it started, as a terminal's does
+    const child = spawn('npm', ['run', '--silent', 'dev'], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        NODE_ENV: 'development',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATABASE_URL: inject('databaseUrl'),
+        JWT_SECRET: TEST_JWT_SECRET,
+        TRACE_VIEWER_OTLP_PORT: '0',
+        TRACE_VIEWER_UI_PORT: '0',
+        OTEL_TRACES_EXPORTER: 'none',
+      },
+    });
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const lines = () => output.split('\n').flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+    try {
+      const deadline = Date.now() + 90_000;
+      while (Date.now() < deadline && !(lines().some((l) => String(l.msg).startsWith('listening on')) && lines().some((l) => String(l.msg).startsWith('trace viewer ready')))) {
+        if (child.exitCode !== null) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const backend = lines().find((l) => String(l.msg).startsWith('listening on'));
+      const viewerReady = lines().find((l) => String(l.msg).startsWith('trace viewer ready'));
+      expect(backend, output).toBeDefined();
+      expect(viewerReady, output).toBeDefined();
+      expect((await fetch(`http://127.0.0.1:${String(backend!.port)}/health`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${String(viewerReady!.uiPort)}/api/stats`)).status).toBe(200);
+
+      process.kill(-child.pid!, 'SIGINT');
+      const [code] = await exited;
+      expect(code, output).toBe(0);
+      expect(lines().some((l) => l.msg === 'trace viewer stopping')).toBe(true);
+      expect(lines().find((l) => l.msg === 'shutdown complete')).toMatchObject({ reason: 'SIGINT', exitCode: 0 });
+      await expect(fetch(`http://127.0.0.1:${String(backend!.port)}/health`)).rejects.toThrow();
+      await expect(fetch(`http://127.0.0.1:${String(viewerReady!.uiPort)}/api/stats`)).rejects.toThrow();
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    }
   });
 });

@@ -36,6 +36,12 @@ function close(server: Server): Promise<void> {
   });
 }
 
+/** Bound to loopback, the UI answers only loopback names; bound wider, any name reaching it. */
+function loopbackNames(host: string): string[] | undefined {
+  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return loopback ? ['localhost', '127.0.0.1', '[::1]', host.includes(':') ? `[${host}]` : host] : undefined;
+}
+
 const urlHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host);
 
 async function main(): Promise<void> {
@@ -52,7 +58,7 @@ async function main(): Promise<void> {
   await persistence?.load();
 
   const otlp = createServer(otlpReceiver({ store, logger }));
-  const ui = createServer(uiServer({ store, uiDir: UI_DIR, logger }));
+  const ui = createServer(uiServer({ store, uiDir: UI_DIR, logger, allowedHosts: loopbackNames(config.host) }));
   let otlpPort: number;
   let uiPort: number;
   try {

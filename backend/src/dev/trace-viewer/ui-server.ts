@@ -32,14 +32,30 @@ function parseLimit(value: string | null): number | undefined {
   return Number.isInteger(limit) && limit >= 1 && limit <= 10_000 ? limit : undefined;
 }
 
-/** The web UI (`/`, `/trace/<id>`) and its JSON API (`/api/...`). */
-export function uiServer({ store, uiDir, logger }: { store: TraceStore; uiDir: string; logger: Logger }): RequestListener {
+function hostnameOf(req: IncomingMessage): string | undefined {
+  try {
+    return new URL(`http://${req.headers.host ?? ''}`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The web UI (`/`, `/trace/<id>`) and its JSON API (`/api/...`). With `allowedHosts`,
+ * a request naming another host is refused: on loopback that stops a web page from
+ * reading the traces through DNS rebinding.
+ */
+export function uiServer({ store, uiDir, logger, allowedHosts }: { store: TraceStore; uiDir: string; logger: Logger; allowedHosts?: readonly string[] }): RequestListener {
   const page = async (res: ServerResponse): Promise<void> => {
     send(res, 200, 'text/html; charset=utf-8', await readFile(path.join(uiDir, 'index.html')), { ...SECURITY_HEADERS, 'Cache-Control': 'no-store' });
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://viewer');
+    if (allowedHosts !== undefined && !allowedHosts.includes(hostnameOf(req) ?? '')) {
+      sendError(res, 403, 'forbidden_host', 'the viewer answers requests for its own host name only');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendError(res, 405, 'method_not_allowed', 'the viewer only answers GET');
       return;

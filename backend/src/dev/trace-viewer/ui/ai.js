@@ -26,7 +26,9 @@ export function aiBadge(span) {
   const tokens = tokensOf(span);
   const model = a['gen_ai.response.model'] ?? a['gen_ai.request.model'];
   const tool = a['gen_ai.tool.name'];
-  return [model ?? tool, tokens && formatTokens(tokens.input, tokens.output)].filter(Boolean).join(' · ');
+  // a tool span is usually named after its tool already
+  const what = model ?? (typeof tool === 'string' && !span.name.includes(tool) ? tool : undefined);
+  return [what, tokens && formatTokens(tokens.input, tokens.output)].filter(Boolean).join(' · ');
 }
 
 export function aiSection(span) {

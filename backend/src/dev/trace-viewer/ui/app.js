@@ -175,6 +175,7 @@ function waterfall(trace, selectedId, select) {
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const tick = h('span', { class: 'tick' }, formatMs((total * f) / 1e6));
     tick.style.left = `${f * 100}%`;
+    tick.style.transform = `translateX(-${f * 100}%)`;
     return tick;
   });
   const rows = treeOrder(trace.spans).map(({ span, depth }) => {
