@@ -94,7 +94,8 @@ describe('the local trace viewer (npm run traces) receiving the real backend', (
     expect(reply.error).toBeUndefined();
 
     // the HTTP request: server span → its INSERT, one service
-    const http = await waitForApi(viewer, `/api/traces/${httpTraceId}`, (body) => body.spans.some((s: StoredSpan) => s.name.startsWith('INSERT')));
+    // the server span ends last, so once it is here the trace is complete
+    const http = await waitForApi(viewer, `/api/traces/${httpTraceId}`, (body) => body.spans.some((s: StoredSpan) => s.kind === 'SERVER'));
     const httpSpans = http.spans as StoredSpan[];
     const root = httpSpans.find((s) => s.parentSpanId === undefined)!;
     expect(root, tree(httpSpans)).toMatchObject({ name: 'POST /api/sessions', kind: 'SERVER' });
@@ -104,7 +105,8 @@ describe('the local trace viewer (npm run traces) receiving the real backend', (
     expect(http.summary.ai).toBeUndefined();
 
     // the chat: connection → event → agent run → nodes → model calls and the tool → SQL
-    const chatTrace = await waitForApi(viewer, `/api/traces/${chatTraceId}`, (body) => body.spans.some((s: StoredSpan) => s.attributes['gen_ai.operation.name'] === 'invoke_agent'));
+    // the event's span ends last (after the reply is stored): once it is here the trace is complete
+    const chatTrace = await waitForApi(viewer, `/api/traces/${chatTraceId}`, (body) => body.spans.some((s: StoredSpan) => s.name === 'socket.io chat:user_message'));
     const spans = chatTrace.spans as StoredSpan[];
     const shape = tree(spans);
     const byId = new Map(spans.map((s) => [s.spanId, s]));
@@ -187,6 +189,7 @@ describe('the local trace viewer (npm run traces) receiving the real backend', (
       // the list, then the chat found by the x-trace-id value pasted into the search box
       await page.goto(viewer.uiUrl);
       await page.locator('table.traces').waitFor();
+      await page.screenshot({ path: path.join(OUTPUT, 'list.png') });
       await page.fill('#search-input', chatTraceId);
       await page.press('#search-input', 'Enter');
       await page.waitForURL(`**/?q=${chatTraceId}`);
@@ -331,6 +334,13 @@ describe('the trace viewer under load, across a restart, and in production', () 
     const restored = (await viewer.get(`/api/traces/${traceIdOf(last)}`)).body;
     expect(restored.summary).toMatchObject({ rootName: 'GET /load', spanCount: 10, services: ['load'] });
     expect((await viewer.get(`/api/traces/${traceIdOf(last - MAX_TRACES)}`)).status).toBe(404);
+  });
+
+  it('when the production build is made, then it holds no development tool (nothing in it imports one)', () => {
+    // the test run's global setup built backend/dist with tsconfig.build.json, which excludes
+    // backend/src/dev; an import from the server would pull the folder in again
+    expect(existsSync(path.join(ROOT, 'backend/dist/server.js'))).toBe(true);
+    expect(existsSync(path.join(ROOT, 'backend/dist/dev'))).toBe(false);
   });
 
   it('when started with NODE_ENV=production, then it refuses and says why', async () => {

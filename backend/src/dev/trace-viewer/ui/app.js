@@ -25,6 +25,11 @@ function setStats(stats) {
   document.getElementById('stats').textContent = stats ? `${stats.traces} of at most ${stats.maxTraces} traces held` : '';
 }
 
+/** Replaces the page's content; absent parts (null, undefined, false) are left out. */
+function show(...parts) {
+  main.replaceChildren(...parts.filter((part) => part !== null && part !== undefined && part !== false));
+}
+
 // ---------------------------------------------------------------- list
 
 function aiCell(trace) {
@@ -76,7 +81,7 @@ async function listPage(params) {
   const empty = params.get('q')
     ? `No trace matches “${params.get('q')}” (yet: spans arrive a few seconds after the request).`
     : 'No traces yet. Point an OTLP/HTTP exporter at this viewer (the default http://localhost:4318 already is) and make a request.';
-  main.replaceChildren(
+  show(
     filters,
     traces.length === 0
       ? h('p', { class: 'muted empty' }, empty)
@@ -220,7 +225,7 @@ async function tracePage(traceId, spanId, attempt = 0) {
   const { status, body } = await getJson(`/api/traces/${encodeURIComponent(traceId)}`);
   if (status === 404) {
     // a link from a log line is printed before the spans are exported: wait for them a while
-    main.replaceChildren(h('p', { class: 'muted empty' }, `Trace ${traceId} is not here ${attempt < 30 ? 'yet; waiting for its spans…' : '(it never arrived, or was evicted).'}`), link('/', 'All traces'));
+    show(h('p', { class: 'muted empty' }, `Trace ${traceId} is not here ${attempt < 30 ? 'yet; waiting for its spans…' : '(it never arrived, or was evicted).'}`), link('/', 'All traces'));
     if (attempt < 30 && location.pathname === `/trace/${traceId}`) setTimeout(() => tracePage(traceId, spanId, attempt + 1), 1000);
     return;
   }
@@ -246,13 +251,14 @@ async function tracePage(traceId, spanId, attempt = 0) {
       h('span', {}, `${s.spanCount} spans${s.droppedSpans ? ` (+${s.droppedSpans} dropped)` : ''}`),
       s.services.map(serviceChip),
       s.ai ? h('span', { class: 'ai-tag' }, `AI ${formatTokens(s.ai.inputTokens, s.ai.outputTokens)}${s.ai.cost !== undefined ? ` · ${formatCost(s.ai.cost, s.ai.currency)}` : ''}`) : null,
+      h('button', { type: 'button', title: 'spans that arrived since are added', onclick: () => tracePage(traceId, selected) }, 'Reload'),
       link('/', 'All traces'),
     ),
   );
   function render() {
     const span = trace.spans.find((candidate) => candidate.spanId === selected);
     const scroll = document.getElementById('waterfall')?.scrollTop;
-    main.replaceChildren(header, h('div', { class: 'trace-body' }, waterfall(trace, selected, select), span ? spanPanel(span, trace, select) : h('aside', { class: 'span-panel muted' }, 'Click a span to see its details.')));
+    show(header, h('div', { class: 'trace-body' }, waterfall(trace, selected, select), span ? spanPanel(span, trace, select) : h('aside', { class: 'span-panel muted' }, 'Click a span to see its details.')));
     if (scroll !== undefined) document.getElementById('waterfall').scrollTop = scroll;
   }
   render();
@@ -267,7 +273,7 @@ async function route() {
     if (match) await tracePage(decodeURIComponent(match[1]), params.get('span') ?? undefined);
     else await listPage(params);
   } catch (error) {
-    main.replaceChildren(h('p', { class: 'error' }, `Could not load: ${error.message}`));
+    show(h('p', { class: 'error' }, `Could not load: ${error.message}`));
   }
 }
 
