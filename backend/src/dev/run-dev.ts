@@ -36,7 +36,11 @@ function main(): void {
     code === 0 || (stopping && (code === 130 || code === 143 || signal === 'SIGINT' || signal === 'SIGTERM'));
 
   for (const { name, entry } of CHILDREN) {
-    const child = spawn(process.execPath, [path.join(ROOT, entry)], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const child = spawn(process.execPath, [path.join(ROOT, entry)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      detached: true,
+    });
     running.add(child);
     child.once('exit', (code, signal) => {
       running.delete(child);

@@ -35,7 +35,12 @@ export async function startViewer(env: Record<string, string | undefined> = {}):
 }
 
 /** Polls the viewer until `path` answers 200 and `ready` accepts the body. */
-export async function waitForApi(viewer: ViewerProcess, path: string, ready: (body: any) => boolean, timeoutMs = 30_000): Promise<any> {
+export async function waitForApi(
+  viewer: ViewerProcess,
+  path: string,
+  ready: (body: any) => boolean,
+  timeoutMs = 30_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   let last: { status: number; body: any } | undefined;
   while (Date.now() < deadline) {
@@ -43,5 +48,7 @@ export async function waitForApi(viewer: ViewerProcess, path: string, ready: (bo
     if (last.status === 200 && ready(last.body)) return last.body;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`viewer ${path} not ready within ${timeoutMs} ms; last answer ${JSON.stringify(last).slice(0, 2000)}`);
+  throw new Error(
+    `viewer ${path} not ready within ${timeoutMs} ms; last answer ${JSON.stringify(last).slice(0, 2000)}`,
+  );
 }

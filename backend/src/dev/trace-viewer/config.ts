@@ -58,7 +58,10 @@ const schema = z.object({
     .optional()
     .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()))
     .describe('File the traces are saved to and loaded from at start (e.g. .data/traces.json); unset: memory only.'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Log level.'),
 });
 
 export interface ViewerConfig {

@@ -42,7 +42,8 @@ function loopbackNames(host: string): string[] | undefined {
   return loopback ? ['localhost', '127.0.0.1', '[::1]', host.includes(':') ? `[${host}]` : host] : undefined;
 }
 
-const urlHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host);
+const urlHost = (host: string) =>
+  host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
 
 async function main(): Promise<void> {
   let config: ViewerConfig;
@@ -54,7 +55,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel, base: { component: 'trace-viewer' } });
   const store = createTraceStore({ maxTraces: config.maxTraces, maxSpansPerTrace: config.maxSpansPerTrace });
-  const persistence = config.file === undefined ? undefined : createPersistence({ file: path.resolve(config.file), store, logger });
+  const persistence =
+    config.file === undefined ? undefined : createPersistence({ file: path.resolve(config.file), store, logger });
   await persistence?.load();
 
   const otlp = createServer(otlpReceiver({ store, logger }));
@@ -66,7 +68,12 @@ async function main(): Promise<void> {
     uiPort = await listen(ui, config.uiPort, config.host);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    logger.fatal({ err: error }, code === 'EADDRINUSE' ? 'a port is taken (another viewer, or Jaeger?): set TRACE_VIEWER_OTLP_PORT / TRACE_VIEWER_UI_PORT' : 'could not listen');
+    logger.fatal(
+      { err: error },
+      code === 'EADDRINUSE'
+        ? 'a port is taken (another viewer, or Jaeger?): set TRACE_VIEWER_OTLP_PORT / TRACE_VIEWER_UI_PORT'
+        : 'could not listen',
+    );
     process.exit(1);
   }
 
@@ -84,7 +91,15 @@ async function main(): Promise<void> {
 
   const host = urlHost(config.host);
   logger.info(
-    { otlpPort, uiPort, host: config.host, maxTraces: config.maxTraces, file: config.file, ui: `http://${host}:${uiPort}`, otlp: `http://${host}:${otlpPort}/v1/traces` },
+    {
+      otlpPort,
+      uiPort,
+      host: config.host,
+      maxTraces: config.maxTraces,
+      file: config.file,
+      ui: `http://${host}:${uiPort}`,
+      otlp: `http://${host}:${otlpPort}/v1/traces`,
+    },
     `trace viewer ready: open http://${host}:${uiPort} (OTLP/HTTP on http://${host}:${otlpPort})`,
   );
 }

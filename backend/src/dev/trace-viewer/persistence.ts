@@ -14,12 +14,21 @@ export interface Persistence {
 const isSpan = (value: unknown): value is StoredSpan => {
   const span = value as Partial<StoredSpan> | null;
   return (
-    typeof span === 'object' && span !== null &&
-    typeof span.traceId === 'string' && typeof span.spanId === 'string' && typeof span.name === 'string' &&
-    typeof span.startTimeUnixNano === 'string' && /^\d+$/.test(span.startTimeUnixNano) &&
-    typeof span.endTimeUnixNano === 'string' && /^\d+$/.test(span.endTimeUnixNano) &&
-    typeof span.attributes === 'object' && typeof span.resource === 'object' && Array.isArray(span.events) && Array.isArray(span.links) &&
-    typeof span.status === 'object' && typeof span.scope === 'object'
+    typeof span === 'object' &&
+    span !== null &&
+    typeof span.traceId === 'string' &&
+    typeof span.spanId === 'string' &&
+    typeof span.name === 'string' &&
+    typeof span.startTimeUnixNano === 'string' &&
+    /^\d+$/.test(span.startTimeUnixNano) &&
+    typeof span.endTimeUnixNano === 'string' &&
+    /^\d+$/.test(span.endTimeUnixNano) &&
+    typeof span.attributes === 'object' &&
+    typeof span.resource === 'object' &&
+    Array.isArray(span.events) &&
+    Array.isArray(span.links) &&
+    typeof span.status === 'object' &&
+    typeof span.scope === 'object'
   );
 };
 
@@ -30,7 +39,11 @@ function parseSaved(text: string): SavedTraces {
     version: 1,
     traces: saved.traces
       .filter((trace) => typeof trace?.traceId === 'string' && Array.isArray(trace.spans))
-      .map((trace) => ({ traceId: trace.traceId, droppedSpans: Number(trace.droppedSpans) || 0, spans: trace.spans.filter(isSpan) })),
+      .map((trace) => ({
+        traceId: trace.traceId,
+        droppedSpans: Number(trace.droppedSpans) || 0,
+        spans: trace.spans.filter(isSpan),
+      })),
   };
 }
 
@@ -39,7 +52,17 @@ function parseSaved(text: string): SavedTraces {
  * a change (not per export), through a temporary file and a rename so a crash mid-write
  * never leaves half a file.
  */
-export function createPersistence({ file, store, logger, delayMs = 1_000 }: { file: string; store: TraceStore; logger: Logger; delayMs?: number }): Persistence {
+export function createPersistence({
+  file,
+  store,
+  logger,
+  delayMs = 1_000,
+}: {
+  file: string;
+  store: TraceStore;
+  logger: Logger;
+  delayMs?: number;
+}): Persistence {
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
 

@@ -52,7 +52,12 @@ describe('trace store', () => {
     const root = span(T1, { name: 'socket.io chat:user_message', kind: 'CONSUMER' });
     const run = span(T1, {
       parentSpanId: root.spanId,
-      attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.usage.input_tokens': 250, 'gen_ai.usage.output_tokens': 55, 'gen_ai.usage.cost': 0.5 },
+      attributes: {
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.usage.input_tokens': 250,
+        'gen_ai.usage.output_tokens': 55,
+        'gen_ai.usage.cost': 0.5,
+      },
     });
     const usage = (input: number, output: number, cost: Record<string, number>) => ({
       'gen_ai.operation.name': 'chat',
@@ -75,17 +80,34 @@ describe('trace store', () => {
 
   it('when a trace arrives child first, then the list shows the child as root until the root arrives', () => {
     const store = createTraceStore({ maxTraces: 10, maxSpansPerTrace: 100 });
-    const root = span(T2, { name: 'GET /api/sessions/:sessionId', kind: 'SERVER', startTimeUnixNano: 500_000_000n, attributes: { 'http.route': '/api/sessions/:sessionId' } });
+    const root = span(T2, {
+      name: 'GET /api/sessions/:sessionId',
+      kind: 'SERVER',
+      startTimeUnixNano: 500_000_000n,
+      attributes: { 'http.route': '/api/sessions/:sessionId' },
+    });
     store.add([span(T2, { name: 'SELECT renovation_sessions', parentSpanId: root.spanId })]);
     expect(store.list().traces[0]?.rootName).toBe('SELECT renovation_sessions');
     store.add([root]);
-    expect(store.list().traces[0]).toMatchObject({ rootName: 'GET /api/sessions/:sessionId', operation: 'GET /api/sessions/:sessionId', durationMs: 1500 });
+    expect(store.list().traces[0]).toMatchObject({
+      rootName: 'GET /api/sessions/:sessionId',
+      operation: 'GET /api/sessions/:sessionId',
+      durationMs: 1500,
+    });
   });
 
   it('when the list is filtered or searched, then only matching traces come back, newest first', () => {
     const store = createTraceStore({ maxTraces: 10, maxSpansPerTrace: 100 });
     store.add([span(T1, { name: 'POST /api/sessions', service: 'api', startTimeUnixNano: 1n, endTimeUnixNano: 2n })]);
-    store.add([span(T2, { name: 'plan process', service: 'worker', status: { code: 'ERROR', message: 'boom' }, startTimeUnixNano: 5n, endTimeUnixNano: 6n })]);
+    store.add([
+      span(T2, {
+        name: 'plan process',
+        service: 'worker',
+        status: { code: 'ERROR', message: 'boom' },
+        startTimeUnixNano: 5n,
+        endTimeUnixNano: 6n,
+      }),
+    ]);
     const ids = (query: Parameters<typeof store.list>[0]) => store.list(query).traces.map((trace) => trace.traceId);
 
     expect(ids({})).toEqual([T2, T1]);

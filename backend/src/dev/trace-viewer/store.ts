@@ -147,9 +147,20 @@ export function createTraceStore({ maxTraces, maxSpansPerTrace }: TraceStoreOpti
           (service === undefined || trace.services.includes(service)) &&
           (operation === undefined || trace.operation === operation) &&
           (error !== true || trace.errorCount > 0) &&
-          (id !== undefined ? trace.traceId === id : needle === undefined || needle === '' || trace.traceId.includes(needle) || trace.rootName.toLowerCase().includes(needle)),
+          (id !== undefined
+            ? trace.traceId === id
+            : needle === undefined ||
+              needle === '' ||
+              trace.traceId.includes(needle) ||
+              trace.rootName.toLowerCase().includes(needle)),
       );
-      matching.sort((a, b) => (BigInt(b.startTimeUnixNano) > BigInt(a.startTimeUnixNano) ? 1 : BigInt(b.startTimeUnixNano) < BigInt(a.startTimeUnixNano) ? -1 : 0));
+      matching.sort((a, b) =>
+        BigInt(b.startTimeUnixNano) > BigInt(a.startTimeUnixNano)
+          ? 1
+          : BigInt(b.startTimeUnixNano) < BigInt(a.startTimeUnixNano)
+            ? -1
+            : 0,
+      );
       return {
         traces: matching.slice(0, Math.max(0, limit)),
         matched: matching.length,
@@ -162,7 +173,9 @@ export function createTraceStore({ maxTraces, maxSpansPerTrace }: TraceStoreOpti
       const id = traceIdIn(traceId);
       const entry = id === undefined ? undefined : traces.get(id);
       if (id === undefined || entry === undefined) return undefined;
-      const spans = [...entry.spans.values()].sort((a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1));
+      const spans = [...entry.spans.values()].sort((a, b) =>
+        BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1,
+      );
       return { summary: summaryOf(id, entry), spans };
     },
 
@@ -170,7 +183,11 @@ export function createTraceStore({ maxTraces, maxSpansPerTrace }: TraceStoreOpti
 
     save: () => ({
       version: 1,
-      traces: [...traces].map(([traceId, entry]) => ({ traceId, droppedSpans: entry.droppedSpans, spans: [...entry.spans.values()] })),
+      traces: [...traces].map(([traceId, entry]) => ({
+        traceId,
+        droppedSpans: entry.droppedSpans,
+        spans: [...entry.spans.values()],
+      })),
     }),
 
     restore(saved) {

@@ -29,7 +29,10 @@ export function toJson(value: unknown): Json {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
-  if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  if (typeof value === 'bigint')
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (Array.isArray(value)) return value.map(toJson);
   if (typeof value === 'object') return toJsonObject(value as Record<string, unknown>);
@@ -54,8 +57,16 @@ export function toStoredSpan(span: ReceivedSpan, resource: JsonObject): StoredSp
     startTimeUnixNano: span.startTimeUnixNano.toString(),
     endTimeUnixNano: span.endTimeUnixNano.toString(),
     attributes: toJsonObject(span.attributes),
-    events: span.events.map((event) => ({ name: event.name, timeUnixNano: event.timeUnixNano.toString(), attributes: toJsonObject(event.attributes) })),
-    links: span.links.map((link) => ({ traceId: link.traceId, spanId: link.spanId, attributes: toJsonObject(link.attributes) })),
+    events: span.events.map((event) => ({
+      name: event.name,
+      timeUnixNano: event.timeUnixNano.toString(),
+      attributes: toJsonObject(event.attributes),
+    })),
+    links: span.links.map((link) => ({
+      traceId: link.traceId,
+      spanId: link.spanId,
+      attributes: toJsonObject(link.attributes),
+    })),
     status: span.status,
     resource,
     scope: span.scope,

@@ -18,7 +18,8 @@ export interface TraceSummary {
   ai?: { spans: number; inputTokens: number; outputTokens: number; cost?: number; currency?: string };
 }
 
-const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const num = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 
 export function serviceOf(span: StoredSpan): string {
   const service = span.resource[names.SERVICE_NAME];
@@ -34,14 +35,22 @@ export function costOf(span: StoredSpan): number | undefined {
 }
 
 function hasUsage(span: StoredSpan): boolean {
-  return num(span.attributes[names.GEN_AI_INPUT_TOKENS]) !== undefined || num(span.attributes[names.GEN_AI_OUTPUT_TOKENS]) !== undefined || costOf(span) !== undefined;
+  return (
+    num(span.attributes[names.GEN_AI_INPUT_TOKENS]) !== undefined ||
+    num(span.attributes[names.GEN_AI_OUTPUT_TOKENS]) !== undefined ||
+    costOf(span) !== undefined
+  );
 }
 
 /** The root: a span without parent, else the earliest whose parent is not here (a trace still arriving). */
 export function rootOf(spans: readonly StoredSpan[]): StoredSpan | undefined {
   const ids = new Set(spans.map((span) => span.spanId));
   const tops = spans.filter((span) => span.parentSpanId === undefined || !ids.has(span.parentSpanId));
-  const earliest = (list: StoredSpan[]) => list.reduce<StoredSpan | undefined>((a, b) => (a === undefined || BigInt(b.startTimeUnixNano) < BigInt(a.startTimeUnixNano) ? b : a), undefined);
+  const earliest = (list: StoredSpan[]) =>
+    list.reduce<StoredSpan | undefined>(
+      (a, b) => (a === undefined || BigInt(b.startTimeUnixNano) < BigInt(a.startTimeUnixNano) ? b : a),
+      undefined,
+    );
   return earliest(tops.filter((span) => span.parentSpanId === undefined)) ?? earliest(tops) ?? spans[0];
 }
 
@@ -56,7 +65,11 @@ function aiTotals(spans: readonly StoredSpan[]): TraceSummary['ai'] {
   const coveredByChild = new Set<string>();
   for (const span of spans.filter(hasUsage)) {
     const seen = new Set<string>();
-    for (let parent = span.parentSpanId; parent !== undefined && !seen.has(parent); parent = byId.get(parent)?.parentSpanId) {
+    for (
+      let parent = span.parentSpanId;
+      parent !== undefined && !seen.has(parent);
+      parent = byId.get(parent)?.parentSpanId
+    ) {
       seen.add(parent);
       coveredByChild.add(parent);
     }
@@ -99,7 +112,10 @@ export function summarize(traceId: string, spans: readonly StoredSpan[], dropped
   return {
     traceId,
     rootName: root?.name ?? '',
-    operation: typeof route === 'string' && root !== undefined && !root.name.includes(route) ? `${root.name} ${route}` : (root?.name ?? ''),
+    operation:
+      typeof route === 'string' && root !== undefined && !root.name.includes(route)
+        ? `${root.name} ${route}`
+        : (root?.name ?? ''),
     services: [...new Set(spans.map(serviceOf))].sort(),
     startTimeUnixNano: (start ?? 0n).toString(),
     durationMs: start === undefined || end === undefined ? 0 : Number(end - start) / 1e6,

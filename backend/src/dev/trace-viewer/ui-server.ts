@@ -8,8 +8,11 @@ import type { TraceStore } from './store';
 /** The UI's files: a fixed list, so no request path ever reaches the file system. */
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/ui/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/ui/render.js': { file: 'render.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/nav.js': { file: 'nav.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/list.js': { file: 'list.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/trace.js': { file: 'trace.js', type: 'text/javascript; charset=utf-8' },
   '/ui/ai.js': { file: 'ai.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/render.js': { file: 'render.js', type: 'text/javascript; charset=utf-8' },
   '/ui/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 
@@ -18,7 +21,8 @@ const ASSETS: Record<string, { file: string; type: string }> = {
  * DOM from text nodes only, and this policy forbids inline and foreign scripts besides.
  */
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
 };
@@ -45,9 +49,22 @@ function hostnameOf(req: IncomingMessage): string | undefined {
  * a request naming another host is refused: on loopback that stops a web page from
  * reading the traces through DNS rebinding.
  */
-export function uiServer({ store, uiDir, logger, allowedHosts }: { store: TraceStore; uiDir: string; logger: Logger; allowedHosts?: readonly string[] }): RequestListener {
+export function uiServer({
+  store,
+  uiDir,
+  logger,
+  allowedHosts,
+}: {
+  store: TraceStore;
+  uiDir: string;
+  logger: Logger;
+  allowedHosts?: readonly string[];
+}): RequestListener {
   const page = async (res: ServerResponse): Promise<void> => {
-    send(res, 200, 'text/html; charset=utf-8', await readFile(path.join(uiDir, 'index.html')), { ...SECURITY_HEADERS, 'Cache-Control': 'no-store' });
+    send(res, 200, 'text/html; charset=utf-8', await readFile(path.join(uiDir, 'index.html')), {
+      ...SECURITY_HEADERS,
+      'Cache-Control': 'no-store',
+    });
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -63,7 +80,10 @@ export function uiServer({ store, uiDir, logger, allowedHosts }: { store: TraceS
     const asset = ASSETS[url.pathname];
     if (asset !== undefined) {
       // read per request: a development tool, edited while it runs
-      send(res, 200, asset.type, await readFile(path.join(uiDir, asset.file)), { ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' });
+      send(res, 200, asset.type, await readFile(path.join(uiDir, asset.file)), {
+        ...SECURITY_HEADERS,
+        'Cache-Control': 'no-cache',
+      });
       return;
     }
     if (url.pathname === '/' || TRACE_PAGE.test(url.pathname)) {
@@ -78,7 +98,13 @@ export function uiServer({ store, uiDir, logger, allowedHosts }: { store: TraceS
       }
       const param = (name: string) => url.searchParams.get(name)?.trim() || undefined;
       sendJson(res, 200, {
-        ...store.list({ service: param('service'), operation: param('operation'), error: param('error') === 'true', search: param('q'), limit }),
+        ...store.list({
+          service: param('service'),
+          operation: param('operation'),
+          error: param('error') === 'true',
+          search: param('q'),
+          limit,
+        }),
         stats: store.stats(),
       });
       return;
@@ -86,7 +112,13 @@ export function uiServer({ store, uiDir, logger, allowedHosts }: { store: TraceS
     const traceApi = TRACE_API.exec(url.pathname);
     if (traceApi?.[1] !== undefined) {
       const trace = store.get(traceApi[1]);
-      if (trace === undefined) sendError(res, 404, 'trace_not_found', 'no trace with this id is held (it may not have arrived yet, or was evicted)');
+      if (trace === undefined)
+        sendError(
+          res,
+          404,
+          'trace_not_found',
+          'no trace with this id is held (it may not have arrived yet, or was evicted)',
+        );
       else sendJson(res, 200, trace);
       return;
     }

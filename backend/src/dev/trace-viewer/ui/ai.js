@@ -66,18 +66,38 @@ function parseJson(value) {
 }
 
 function pre(value) {
-  const text = typeof value === 'string' ? (() => {
-    const parsed = parseJson(value);
-    return parsed === undefined ? value : JSON.stringify(parsed, null, 2);
-  })() : JSON.stringify(value, null, 2);
+  const text =
+    typeof value === 'string'
+      ? (() => {
+          const parsed = parseJson(value);
+          return parsed === undefined ? value : JSON.stringify(parsed, null, 2);
+        })()
+      : JSON.stringify(value, null, 2);
   return h('pre', { class: 'code' }, text);
 }
 
 function part(p) {
   if (p === null || typeof p !== 'object') return h('p', {}, valueText(p));
   if (p.type === 'text') return h('p', { class: 'text' }, p.content ?? '');
-  if (p.type === 'tool_call') return h('div', { class: 'tool-call' }, h('div', { class: 'label' }, `→ tool call ${p.name ?? ''}`, p.id ? h('span', { class: 'muted' }, ` ${p.id}`) : null), pre(p.arguments ?? {}));
-  if (p.type === 'tool_call_response') return h('div', { class: 'tool-result' }, h('div', { class: 'label' }, '← tool result', p.id ? h('span', { class: 'muted' }, ` ${p.id}`) : null), pre(p.response ?? p.result ?? null));
+  if (p.type === 'tool_call')
+    return h(
+      'div',
+      { class: 'tool-call' },
+      h(
+        'div',
+        { class: 'label' },
+        `→ tool call ${p.name ?? ''}`,
+        p.id ? h('span', { class: 'muted' }, ` ${p.id}`) : null,
+      ),
+      pre(p.arguments ?? {}),
+    );
+  if (p.type === 'tool_call_response')
+    return h(
+      'div',
+      { class: 'tool-result' },
+      h('div', { class: 'label' }, '← tool result', p.id ? h('span', { class: 'muted' }, ` ${p.id}`) : null),
+      pre(p.response ?? p.result ?? null),
+    );
   return h('div', { class: 'other-part' }, h('div', { class: 'label' }, p.type ?? 'part'), pre(p));
 }
 
@@ -87,7 +107,12 @@ function bubble(message, direction) {
   return h(
     'div',
     { class: `message role-${role.replace(/[^a-z_]/gi, '')} ${direction}` },
-    h('div', { class: 'role' }, role, message?.finish_reason ? h('span', { class: 'muted' }, ` · ${message.finish_reason}`) : null),
+    h(
+      'div',
+      { class: 'role' },
+      role,
+      message?.finish_reason ? h('span', { class: 'muted' }, ` · ${message.finish_reason}`) : null,
+    ),
     parts.map(part),
   );
 }
@@ -114,7 +139,14 @@ function toolCall(span) {
   const args = a['gen_ai.tool.call.arguments'];
   const result = a['gen_ai.tool.call.result'];
   if (args === undefined && result === undefined) return null;
-  return h('div', { class: 'conversation' }, args !== undefined ? part({ type: 'tool_call', name: a['gen_ai.tool.name'], arguments: parseJson(args) ?? args }) : null, result !== undefined ? part({ type: 'tool_call_response', response: parseJson(result) ?? result }) : null);
+  return h(
+    'div',
+    { class: 'conversation' },
+    args !== undefined
+      ? part({ type: 'tool_call', name: a['gen_ai.tool.name'], arguments: parseJson(args) ?? args })
+      : null,
+    result !== undefined ? part({ type: 'tool_call_response', response: parseJson(result) ?? result }) : null,
+  );
 }
 
 /**
@@ -141,24 +173,55 @@ export function agentRunSection(run, spans, select) {
     return found.sort(byStart);
   };
   const isNode = (s) => s.attributes['langgraph.node'] !== undefined;
-  const steps = descendants(run, (s) => isNode(s) || (isAi(s) && s.attributes[OPERATION] !== 'invoke_agent'), (s) => isNode(s) || s.attributes[OPERATION] === 'invoke_agent');
+  const steps = descendants(
+    run,
+    (s) => isNode(s) || (isAi(s) && s.attributes[OPERATION] !== 'invoke_agent'),
+    (s) => isNode(s) || s.attributes[OPERATION] === 'invoke_agent',
+  );
   if (steps.length === 0) return null;
   const durationMs = (s) => Number(BigInt(s.endTimeUnixNano) - BigInt(s.startTimeUnixNano)) / 1e6;
   const item = (s) =>
     h(
       'li',
       { class: `run-item${s.status.code === 'ERROR' ? ' error' : ''}`, dataset: { spanId: s.spanId } },
-      h('a', { href: '#', onclick: (event) => { event.preventDefault(); select(s.spanId); } }, s.attributes['gen_ai.tool.name'] ? `tool ${s.attributes['gen_ai.tool.name']}` : `${s.attributes[OPERATION]} ${aiBadge(s)}`),
+      h(
+        'a',
+        {
+          href: '#',
+          onclick: (event) => {
+            event.preventDefault();
+            select(s.spanId);
+          },
+        },
+        s.attributes['gen_ai.tool.name']
+          ? `tool ${s.attributes['gen_ai.tool.name']}`
+          : `${s.attributes[OPERATION]} ${aiBadge(s)}`,
+      ),
       h('span', { class: 'muted' }, ` ${formatMs(durationMs(s))}`),
     );
   const flow = steps.map((step) => {
     if (!isNode(step)) return h('li', { class: 'run-step' }, h('ul', {}, item(step)));
-    const inner = descendants(step, (s) => isAi(s), (s) => s.attributes[OPERATION] === 'invoke_agent' || isNode(s));
+    const inner = descendants(
+      step,
+      (s) => isAi(s),
+      (s) => s.attributes[OPERATION] === 'invoke_agent' || isNode(s),
+    );
     const stepNo = step.attributes['langgraph.step'];
     return h(
       'li',
       { class: `run-step${step.status.code === 'ERROR' ? ' error' : ''}` },
-      h('a', { href: '#', class: 'node', onclick: (event) => { event.preventDefault(); select(step.spanId); } }, `${stepNo !== undefined ? `${stepNo}. ` : ''}node ${step.attributes['langgraph.node']}`),
+      h(
+        'a',
+        {
+          href: '#',
+          class: 'node',
+          onclick: (event) => {
+            event.preventDefault();
+            select(step.spanId);
+          },
+        },
+        `${stepNo !== undefined ? `${stepNo}. ` : ''}node ${step.attributes['langgraph.node']}`,
+      ),
       h('span', { class: 'muted' }, ` ${formatMs(durationMs(step))}`),
       inner.length > 0 ? h('ul', {}, inner.map(item)) : null,
     );

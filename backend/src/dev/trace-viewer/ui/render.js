@@ -69,7 +69,17 @@ export function serviceChip(service) {
 }
 
 export function table(rows, className = 'kv') {
-  return h('table', { class: className }, h('tbody', {}, rows.map(([key, value]) => h('tr', {}, h('th', {}, key), h('td', {}, value instanceof Node ? value : valueText(value))))));
+  return h(
+    'table',
+    { class: className },
+    h(
+      'tbody',
+      {},
+      rows.map(([key, value]) =>
+        h('tr', {}, h('th', {}, key), h('td', {}, value instanceof Node ? value : valueText(value))),
+      ),
+    ),
+  );
 }
 
 export function section(title, ...content) {
