@@ -426,7 +426,7 @@ describe('the trace viewer under load, across a restart, and in production', () 
     // traces here: RSS then stays within some 30 MiB, while an unbounded store grows by
     // some 30 MiB per 1000 traces)
     const WARM_UP = 4000;
-    const MORE = 8000;
+    const MORE = 6000;
     await push(viewer, 1, WARM_UP / PER_EXPORT);
     const warm = (await viewer.get('/api/stats')).body;
     expect(warm).toMatchObject({ traces: MAX_TRACES, spans: MAX_TRACES * 10, evictedTraces: WARM_UP - MAX_TRACES });
