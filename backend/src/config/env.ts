@@ -135,6 +135,16 @@ const schema = z
       'Record prompt and reply text and tool arguments on AI spans (gen_ai.input.messages / gen_ai.output.messages). Off by default: it is user data.',
       false,
     ),
+    TRACE_VIEWER_URL: z
+      .string()
+      .optional()
+      .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()))
+      .refine((value) => value === undefined || value === 'none' || (URL.canParse(value) && /^https?:\/\//i.test(value)), {
+        message: 'expected the trace viewer base URL such as http://localhost:16686, or none',
+      })
+      .describe(
+        'Development only: each sampled request\'s access-log line links its trace in the local trace viewer (`trace_url`, `npm run traces`); none turns the link off.',
+      ),
     TRACE_SQL_PARAMETERS: bool(
       'Record SQL parameter values on pg spans (db.query.parameter.*). Values can hold personal data: leave off in production.',
       false,
@@ -211,6 +221,14 @@ const schema = z
   });
 
 export type Env = z.output<typeof schema>;
+
+export const DEFAULT_TRACE_VIEWER_URL = 'http://localhost:16686';
+
+/** Base URL the access log links traces to: in development only, where the local viewer runs. */
+export function traceViewerUrl(env: Pick<Env, 'NODE_ENV' | 'TRACE_VIEWER_URL'>): string | undefined {
+  if (env.NODE_ENV !== 'development' || env.TRACE_VIEWER_URL === 'none') return undefined;
+  return (env.TRACE_VIEWER_URL ?? DEFAULT_TRACE_VIEWER_URL).replace(/\/+$/, '');
+}
 
 /** Thrown when the environment does not parse; the message names every bad variable. */
 export class EnvError extends Error {

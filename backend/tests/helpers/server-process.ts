@@ -142,7 +142,6 @@ export async function api(
   method: string,
   route: string,
   { token, body, headers = {} }: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered, field by field
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const response = await fetch(`${server.url}${route}`, {
     method,
