@@ -92,9 +92,14 @@ function cpuMicros(pid: number): number {
 }
 const CLOCK_TICKS = 100;
 
-async function sinkStats(sink: string, reset = false): Promise<{ spans: number }> {
+async function sinkStats(sink: string, reset = false): Promise<{ spans: number; phase: number }> {
   const response = await fetch(`${sink}/stats`, { method: reset ? 'DELETE' : 'GET' });
-  return (await response.json()) as { spans: number };
+  return (await response.json()) as { spans: number; phase: number };
+}
+
+/** How many traces first seen in `phase` hold how many spans, counted once they are complete. */
+async function spansPerTrace(sink: string, phase: number): Promise<Record<string, number>> {
+  return (await (await fetch(`${sink}/traces?phase=${phase}`)).json()) as Record<string, number>;
 }
 
 async function probeHeap(child: ChildProcess, file: string): Promise<{ heapUsed: number; rss: number; peakRss: number }> {
@@ -168,7 +173,7 @@ async function runOnce(config: ConfigName, round: number, services: { sink: stri
     const cpuPerRequestUs = (cpuMicros(child.pid!) - cpuBefore) / saturated.requests;
     const heapAfter = await probeHeap(child, heapFile);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const spans = (await sinkStats(services.sink, true)).spans;
+    const { spans, phase: saturatedPhase } = await sinkStats(services.sink, true);
     const fixed = await atFixedRate(url, headers, T.rate, T.fixed);
     const chat = await chatRoundTrips(base, token, sessions.slice(1), T.chat);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -187,6 +192,7 @@ async function runOnce(config: ConfigName, round: number, services: { sink: stri
       heapAfterMiB: heapAfter.heapUsed / 2 ** 20,
       requestsBetweenHeaps: saturated.requests,
       spansPerRequest: spans / saturated.requests,
+      spansPerTrace: await spansPerTrace(services.sink, saturatedPhase),
       chatMessagesPerSecond: chat.messagesPerSecond,
       chatP50Ms: chat.p50Ms,
       chatP99Ms: chat.p99Ms,

@@ -6,6 +6,7 @@
 import { BullMQOtel } from 'bullmq-otel';
 import IORedis, { type Redis, type RedisOptions } from 'ioredis';
 import { createAgent } from './agent/agent';
+import { observeAbandonedStreamResponses } from './agent/observe-stream';
 import { DEFAULT_AGENT } from './agent/configuration';
 import { buildAgentGraph } from './agent/graph';
 import { createAgentTools } from './agent/tools';
@@ -64,6 +65,9 @@ export async function createServices(deps: Deps, database: DatabaseHandle) {
     captureContent: env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
     ...gemini,
   });
+  if (!observeAbandonedStreamResponses(model)) {
+    deps.logger.warn('the Gemini client was not found on the model: an aborted reply may log an unhandled rejection');
+  }
   const agentConfig = { ...DEFAULT_AGENT, model: env.GEMINI_MODEL, maxSteps: env.AGENT_MAX_STEPS };
   const agent = createAgent({
     graph: buildAgentGraph({ model, tools: createAgentTools({ db: database.db }) }),

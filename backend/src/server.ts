@@ -4,16 +4,22 @@ import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenVerifier, resolveJwtSecret } from './auth/tokens';
 import { getEnvOrExit } from './config/env';
+import { AppError } from './errors/app-error';
 import { bullmqTelemetry, createServices, openDatabase, openRedis } from './core';
 import { buildApp } from './http/app';
-import { closeGracefully } from './http/graceful-close';
+import { answerClientError } from './http/client-error';
+import { originPolicy } from './http/cors';
+import { closeGracefully, trackRequests } from './http/graceful-close';
 import { createInProcessPlanQueue } from './jobs/in-process-plan-queue';
 import { createPlanJobHandlers } from './jobs/plan-job';
 import { createRedisPlanQueue, type PlanQueue } from './jobs/plan-queue';
 import { tracingRedisAdapter } from './middleware/socketio-delivery-tracing';
 import { socketIoKey, socketNotifier } from './realtime/notifier';
 import { buildSocketServer } from './realtime/socket-server';
+import { createAiBudget } from './services/budget.service';
+import { createIdempotencyService } from './services/idempotency.service';
 import { createPaymentsService } from './services/payments.service';
+import { createUsageService } from './services/usage.service';
 import { createLogger } from './utils/logger';
 import { SHUTDOWN_ORDER, ShutdownManager } from './utils/shutdown-manager';
 
@@ -26,8 +32,9 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, 'uncaught exception; shutting down');
     void shutdown.shutdown('uncaughtException', 1);
   });
-  // Logged, not fatal: @google/generative-ai leaves a promise unobserved when a stream
-  // breaks, and one bad upstream response must not take every user's connection down.
+  // Logged, not fatal: one stray rejection (a library's unobserved promise) must not take
+  // every user's connection down. The known one, an aborted Gemini stream, is observed
+  // where it arises (agent/observe-stream.ts).
   process.on('unhandledRejection', (error) => {
     logger.error({ err: error }, 'unhandled promise rejection');
   });
@@ -42,11 +49,15 @@ async function main(): Promise<void> {
     const database = await openDatabase(deps, { allowEmbedded: true });
     const { sessions, chat, plans, agent } = await createServices(deps, database);
     const payments = createPaymentsService({ db: database.db, sessions });
+    const usage = createUsageService({ db: database.db, sessions });
+    const budget = createAiBudget({ usage, dailyTokens: env.AI_DAILY_TOKEN_BUDGET });
+    const idempotency = createIdempotencyService({ db: database.db, ttlSeconds: env.IDEMPOTENCY_KEY_TTL_SECONDS, logger });
+    const allowedOrigin = originPolicy({ origins: env.CORS_ORIGINS, production: env.NODE_ENV === 'production' });
     const { secret, generated } = await resolveJwtSecret({ jwtSecret: env.JWT_SECRET, dataDir: env.DATA_DIR });
     if (generated !== undefined) {
       logger.warn({ file: generated }, 'JWT_SECRET is not set: using a generated development secret; `npm run token -- <userId>` prints a token');
     }
-    const verifier = createTokenVerifier(secret);
+    const verifier = createTokenVerifier(secret, { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE });
 
     // The app is the server's listener from the start: Socket.io (engine.io) wraps the
     // listeners present when it attaches, and a later one would also answer /socket.io/.
@@ -55,7 +66,9 @@ async function main(): Promise<void> {
       res.end();
     };
     const server = createServer((req, res) => handle(req, res));
-    const { io, work } = buildSocketServer(server, { verifier, chat, logger });
+    server.on('clientError', answerClientError({ logger }));
+    const { io, work } = buildSocketServer(server, { verifier, chat, budget, logger, allowedOrigin });
+    const requests = trackRequests(server);
     const retry = { attempts: env.PLAN_JOB_ATTEMPTS, backoffMs: env.PLAN_JOB_BACKOFF_MS };
     let planQueue: PlanQueue;
     let redisCheck: (() => Promise<unknown>) | undefined;
@@ -80,14 +93,17 @@ async function main(): Promise<void> {
       verifier,
       sessions,
       payments,
-      chat,
+      usage,
       plans,
       planQueue,
+      idempotency,
+      budget,
+      allowedOrigin,
       bodyLimit: env.BODY_LIMIT,
       isDraining: () => shutdown.isShuttingDown,
       readiness: {
         async check() {
-          if (shutdown.isShuttingDown) throw new Error('shutting down');
+          if (shutdown.isShuttingDown) throw new AppError('SERVICE_UNAVAILABLE', 'shutting down');
           await database.pool.query('SELECT 1');
           await redisCheck?.();
         },
@@ -99,10 +115,12 @@ async function main(): Promise<void> {
       'http-server',
       async ({ deadline }) => {
         const forceAt = deadline - reserveMs;
-        // stop accepting connections while HTTP requests and chat replies finish
-        const closed = closeGracefully(server, { forceAt });
-        const unfinished = await work.drain(forceAt);
+        // The listener stays open while chat replies and the requests in flight finish: a
+        // load balancer's probe of /ready gets 503 (and takes this instance out) rather than
+        // a refused connection; new requests are still served, with `Connection: close`.
+        const [unfinished] = await Promise.all([work.drain(forceAt), requests.settle(forceAt)]);
         if (unfinished > 0) logger.warn({ unfinished }, 'chat replies still running at the deadline were cut off');
+        const closed = closeGracefully(server, { forceAt });
         io.disconnectSockets(true);
         const { forced } = await closed;
         if (forced) logger.warn('in-flight requests did not finish in time; their connections were closed');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GeminiStandIn } from '../src/gemini-stand-in/server';
 import { connectChat } from './helpers/chat-client';
 import { ancestorsOf, formatTree, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
@@ -205,7 +205,7 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     chat.close();
     await receiver.waitForSpan((span) => span.traceId === viaAuth && span.name === 'socket.io chat:user_message');
 
-    const bare = 'd'.repeat(31) + 'e';
+    const bare = `${'d'.repeat(31)}e`;
     const second = await connectChat(server.url, { token, headers: { 'x-trace-id': bare } });
     gemini.enqueue({ text: 'Two.' });
     await second.send({ sessionId, content: 'second' });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { inParallel } from './helpers/load';
 import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver';
 import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
 
@@ -85,5 +86,24 @@ describe('graceful shutdown', () => {
     } finally {
       await lock.release();
     }
+  });
+
+  it('when the collector refuses connections while an export is in flight, then SIGTERM does not wait for it: it counts what was not delivered and exits', async () => {
+    receiver = await startOtlpReceiver();
+    // a long deadline: waiting on a refused collector would use nearly all of it
+    server = await startServer({ env: { ...testEnv(inject('databaseUrl'), receiver.url), SHUTDOWN_TIMEOUT_MS: '60000' } });
+    const token = await tokenFor(uniqueUser());
+    const { body: session } = await api(server, 'POST', '/api/sessions', { token, body: { title: 'Loft' } });
+    // reachable at start (so no outage is known yet), then refusing while spans queue
+    await receiver.setMode('refuse');
+    await inParallel(300, 16, () => api(server!, 'GET', `/api/sessions/${session.id}`, { token }));
+
+    const { code, ms } = await server.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(30_000);
+    const stopped = server.logs().find((line) => line.msg === 'telemetry export stopped with spans undelivered');
+    expect(stopped).toMatchObject({ undeliveredSpans: expect.any(Number) });
+    expect(Number(stopped!.undeliveredSpans)).toBeGreaterThanOrEqual(300 * 3);
+    expect(server.logs().at(-1)).toMatchObject({ msg: 'shutdown complete', exitCode: 0, undeliveredSpans: stopped!.undeliveredSpans });
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Counts the spans in an OTLP ExportTraceServiceRequest (protobuf) without decoding them:
- * resource_spans (1) → scope_spans (2) → spans (2). Enough for "spans per request".
+ * resource_spans (1) → scope_spans (2) → spans (2), and each span's trace_id (1). Enough for
+ * "spans per request" and for how they spread over traces.
  */
 function varint(buf: Uint8Array, pos: number): [number, number] {
   let result = 0;
@@ -32,8 +33,28 @@ function fields(buf: Uint8Array, wanted: number, visit: (inner: Uint8Array) => v
   }
 }
 
-export function countSpans(body: Uint8Array): number {
+/** Adds each span of the request to `perTrace` (trace id → spans); returns how many there were. */
+export function countSpans(body: Uint8Array, perTrace?: Map<string, number>): number {
   let count = 0;
-  fields(body, 1, (resourceSpans) => fields(resourceSpans, 2, (scopeSpans) => fields(scopeSpans, 2, () => void (count += 1))));
+  fields(body, 1, (resourceSpans) =>
+    fields(resourceSpans, 2, (scopeSpans) =>
+      fields(scopeSpans, 2, (span) => {
+        count += 1;
+        if (perTrace === undefined) return;
+        let traceId = '';
+        fields(span, 1, (id) => {
+          traceId = Buffer.from(id).toString('hex');
+        });
+        perTrace.set(traceId, (perTrace.get(traceId) ?? 0) + 1);
+      }),
+    ),
+  );
   return count;
+}
+
+/** `{ "3": 12254 }`: how many traces hold how many spans. */
+export function histogram(perTrace: Map<string, number>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const spans of perTrace.values()) counts[spans] = (counts[spans] ?? 0) + 1;
+  return counts;
 }

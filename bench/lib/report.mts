@@ -17,6 +17,8 @@ export interface RunResult {
   heapAfterMiB: number;
   requestsBetweenHeaps: number;
   spansPerRequest: number;
+  /** Saturated phase: how many traces held how many spans (`{ "3": 12254 }`). */
+  spansPerTrace: Record<string, number>;
   chatMessagesPerSecond: number;
   chatP50Ms: number;
   chatP99Ms: number;
@@ -96,6 +98,20 @@ export function renderReport({
     ].join(' | '),
   );
 
+  const spreadOverTraces = (c: ConfigName) => {
+    const merged: Record<string, number> = {};
+    for (const run of results.filter((r) => r.config === c)) {
+      for (const [spans, traces] of Object.entries(run.spansPerTrace)) merged[spans] = (merged[spans] ?? 0) + traces;
+    }
+    return merged;
+  };
+  const describeSpread = (merged: Record<string, number>) =>
+    Object.entries(merged)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([spans, traces]) => `${spans} spans × ${traces.toLocaleString('en')}`)
+      .join(', ') || 'no traces';
+  const traceRows = (['B', 'C', 'D'] as ConfigName[]).map((c) => `| ${LABELS[c]} | ${describeSpread(spreadOverTraces(c))} |`);
+
   const m = (values: number[]) => median(values);
   const minRequests = Math.min(...of(results, 'B', (r) => r.requestsBetweenHeaps));
   const targets: Array<[string, string, boolean]> = [
@@ -108,6 +124,7 @@ export function renderReport({
       `${m(heapGrowth('B')).toFixed(1)} MiB`,
       m(heapGrowth('B')) < 10 && minRequests >= 10_000,
     ],
+    ['every request of B and C in a trace of its own spans (one bucket each)', `${Object.keys(spreadOverTraces('B')).length} and ${Object.keys(spreadOverTraces('C')).length} bucket(s)`, Object.keys(spreadOverTraces('B')).length === 1 && Object.keys(spreadOverTraces('C')).length <= 1],
     ['B clearly ahead of D (median B/A above every D/A)', `${m(ratio('B')).toFixed(2)} vs ≤ ${Math.max(...ratio('D')).toFixed(2)}`, m(ratio('B')) > Math.max(...ratio('D'))],
   ];
 
@@ -127,6 +144,13 @@ what tracing costs per request, whatever PostgreSQL and the load generator take 
 | configuration | req/s | vs A | server CPU µs/req | added CPU µs/req | p50 µs | p99 µs | added p50 µs | peak RSS MiB | RSS vs A MiB | heap growth after GC MiB | spans/req |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.map((row) => `| ${row} |`).join('\n')}
+
+Spans per trace in the saturated phase, all rounds: every request makes the same work, so every
+trace must hold the same number of spans. A second bucket means spans landed in another request's trace.
+
+| configuration | traces by spans held |
+|---|---|
+${traceRows.join('\n')}
 
 ## Chat message round trip (Socket.io → agent → 2 model calls to the Gemini stand-in, 1 tool, 5 SQL)
 

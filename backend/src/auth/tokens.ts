@@ -12,11 +12,27 @@ export interface TokenVerifier {
   verify(token: string): Promise<string>;
 }
 
-export function createTokenVerifier(secret: Uint8Array): TokenVerifier {
+/** Claims a token must carry when configured (JWT_ISSUER, JWT_AUDIENCE). */
+export interface TokenClaims {
+  issuer?: string | undefined;
+  audience?: string | undefined;
+}
+
+/**
+ * HS256 tokens with a subject and an expiry: a token without `exp` would be valid
+ * forever once leaked, so it is refused. `iss`/`aud` are checked when configured.
+ */
+export function createTokenVerifier(secret: Uint8Array, { issuer, audience }: TokenClaims = {}): TokenVerifier {
+  const options = {
+    algorithms: [ALGORITHM],
+    requiredClaims: ['exp'],
+    ...(issuer !== undefined ? { issuer } : {}),
+    ...(audience !== undefined ? { audience } : {}),
+  };
   return {
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, secret, { algorithms: [ALGORITHM] });
+        const { payload } = await jwtVerify(token, secret, options);
         if (typeof payload.sub === 'string' && payload.sub.length > 0 && payload.sub.length <= MAX_SUBJECT_LENGTH) return payload.sub;
       } catch (error) {
         throw new AppError('UNAUTHORIZED', 'the bearer token is invalid or expired', { cause: error });
@@ -26,8 +42,17 @@ export function createTokenVerifier(secret: Uint8Array): TokenVerifier {
   };
 }
 
-export async function signToken(secret: Uint8Array, userId: string, expiresIn = '24h'): Promise<string> {
-  return new SignJWT({}).setProtectedHeader({ alg: ALGORITHM }).setSubject(userId).setIssuedAt().setExpirationTime(expiresIn).sign(secret);
+export async function signToken(
+  secret: Uint8Array,
+  userId: string,
+  expiresIn = '24h',
+  { issuer, audience }: TokenClaims = {},
+): Promise<string> {
+  const jwt = new SignJWT({}).setProtectedHeader({ alg: ALGORITHM }).setSubject(userId).setIssuedAt();
+  jwt.setExpirationTime(expiresIn);
+  if (issuer !== undefined) jwt.setIssuer(issuer);
+  if (audience !== undefined) jwt.setAudience(audience);
+  return jwt.sign(secret);
 }
 
 /**

@@ -78,6 +78,9 @@ function genAIContentCapture(value: string | undefined): boolean {
   return false;
 }
 
+// scheme://host[:port], or :* for any port
+const CORS_ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$/;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const OTEL_LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
 const SAMPLERS = [
@@ -109,11 +112,19 @@ const schema = z
     JWT_SECRET: optionalString(
       'HS256 secret that signs bearer tokens (at least 32 characters). Unset outside production: a random secret is generated once into DATA_DIR.',
     ).refine((value) => value === undefined || value.length >= 32, { message: 'must be at least 32 characters long' }),
+    JWT_ISSUER: optionalString('When set, bearer tokens must carry this `iss` claim (and `npm run token` sets it).'),
+    JWT_AUDIENCE: optionalString('When set, bearer tokens must carry this `aud` claim (and `npm run token` sets it).'),
     BODY_LIMIT: z
       .string()
       .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb')
       .default('100kb')
       .describe('Largest accepted JSON body; larger bodies get 413.'),
+    CORS_ORIGINS: optionalString(
+      'Origins allowed to call the API and open Socket.io from a browser, comma separated; a trailing :* allows any port. Unset: none in production, http://localhost:* and http://127.0.0.1:* otherwise.',
+    ).refine((value) => value === undefined || value.split(',').every((origin) => CORS_ORIGIN.test(origin.trim())), {
+      message: 'expected origins such as https://app.example.com or http://localhost:*, comma separated',
+    }),
+    IDEMPOTENCY_KEY_TTL_SECONDS: int('How long an Idempotency-Key and its first answer are kept (payments, plans).', 86_400, { min: 60 }),
     SHUTDOWN_TIMEOUT_MS: int('Deadline for graceful shutdown after SIGTERM/SIGINT.', 10_000, { min: 100, max: 600_000 }),
     REDIS_URL: url(
       'Redis for background jobs (BullMQ) and Socket.io across instances. Unset: plan jobs run inside the API process (lost on restart; one instance only).',
@@ -128,6 +139,10 @@ const schema = z
     PLAN_WORKER_CONCURRENCY: int('Plan jobs one worker runs at once.', 2, { min: 1, max: 100 }),
     PLAN_JOB_LOCK_MS: int("How long a worker's claim on a job lasts without renewal: a killed worker's job is taken over after about this long.", 30_000, { min: 500 }),
     PLAN_JOB_STALLED_INTERVAL_MS: int('How often a worker looks for jobs whose worker died.', 30_000, { min: 500 }),
+    AI_DAILY_TOKEN_BUDGET: int(
+      'Model tokens (input + output) one user may spend per UTC day on chat replies and plans; beyond, AI_BUDGET_EXCEEDED. 0: no budget.',
+      0,
+    ),
     GEMINI_API_KEY: optionalString(
       'Gemini API key. Unset outside production: an offline stand-in that speaks the Gemini REST API answers on loopback with canned renovation replies.',
     ),
@@ -149,6 +164,16 @@ const schema = z
       .default('')
       .describe(
         'Semantic-convention opt-ins (comma separated). gen_ai_latest_experimental is accepted and changes nothing: AI spans always follow the latest GenAI conventions.',
+      ),
+    TRACE_VIEWER_URL: z
+      .string()
+      .optional()
+      .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()))
+      .refine((value) => value === undefined || value === 'none' || (URL.canParse(value) && /^https?:\/\//i.test(value)), {
+        message: 'expected the trace viewer base URL such as http://localhost:16686, or none',
+      })
+      .describe(
+        'Development only: each sampled request\'s access-log line links its trace in the local trace viewer (`trace_url`, `npm run traces`); none turns the link off.',
       ),
     TRACE_SQL_PARAMETERS: bool(
       'Record SQL parameter values on pg spans (db.query.parameter.*). Values can hold personal data: leave off in production.',
@@ -226,6 +251,14 @@ const schema = z
   });
 
 export type Env = z.output<typeof schema>;
+
+export const DEFAULT_TRACE_VIEWER_URL = 'http://localhost:16686';
+
+/** Base URL the access log links traces to: in development only, where the local viewer runs. */
+export function traceViewerUrl(env: Pick<Env, 'NODE_ENV' | 'TRACE_VIEWER_URL'>): string | undefined {
+  if (env.NODE_ENV !== 'development' || env.TRACE_VIEWER_URL === 'none') return undefined;
+  return (env.TRACE_VIEWER_URL ?? DEFAULT_TRACE_VIEWER_URL).replace(/\/+$/, '');
+}
 
 /** Thrown when the environment does not parse; the message names every bad variable. */
 export class EnvError extends Error {

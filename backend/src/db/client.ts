@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import path from 'node:path';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -6,6 +7,9 @@ import type { Logger } from '../utils/logger';
 import * as schema from './schema';
 
 export type Database = NodePgDatabase<typeof schema>;
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** Where a query runs: the pool, or a transaction a caller opened. */
+export type Executor = Database | Transaction;
 
 export interface DatabaseHandle {
   db: Database;
@@ -18,8 +22,28 @@ export interface DatabaseHandle {
 const MIGRATION_LOCK_KEY = 7_412_990_113;
 const MIGRATIONS_FOLDER = path.resolve(__dirname, '../../drizzle');
 
+/**
+ * A pool whose waiting queries resume in the async context of the caller that queued them.
+ * `pool.query()` checks a client out through `connect(callback)`; when every client is busy
+ * the callback waits in the pool's queue and is later called from whichever query released a
+ * client, so the new query ran in *that* request's context: its span landed in another trace,
+ * or in none. Binding the callback where it is queued (Node's own API for callback queues)
+ * fixes it for every consumer of the context: trace, request id, log correlation.
+ * (instrumentation-pg binds this callback only when it makes `pg-pool.connect` spans, which
+ * we turn off with `ignoreConnectSpans`.)
+ */
+export class ContextPreservingPool extends pg.Pool {
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): void;
+  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<pg.PoolClient> | undefined {
+    if (callback === undefined) return super.connect();
+    super.connect(AsyncResource.bind(callback));
+    return undefined;
+  }
+}
+
 export function createDatabase({ connectionString, max, logger }: { connectionString: string; max: number; logger: Logger }): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+  const pool = new ContextPreservingPool({ connectionString, max, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection emits here; unhandled it would crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
   let closing: Promise<void> | undefined;

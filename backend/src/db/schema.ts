@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { char, check, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { char, check, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -39,7 +39,11 @@ export const messages = pgTable(
     costUsd: doublePrecision('cost_usd'),
     ...timestamps,
   },
-  (table) => [index('messages_session_created_idx').on(table.sessionId, table.createdAt)],
+  (table) => [
+    index('messages_session_created_idx').on(table.sessionId, table.createdAt),
+    // the per-user daily AI budget sums a user's replies of the day
+    index('messages_user_created_idx').on(table.userId, table.createdAt),
+  ],
 );
 
 export const payments = pgTable(
@@ -97,7 +101,34 @@ export const plans = pgTable(
     costUsd: doublePrecision('cost_usd'),
     ...timestamps,
   },
-  (table) => [index('plans_session_created_idx').on(table.sessionId, table.createdAt)],
+  (table) => [
+    index('plans_session_created_idx').on(table.sessionId, table.createdAt),
+    index('plans_user_created_idx').on(table.userId, table.createdAt),
+  ],
+);
+
+/**
+ * An `Idempotency-Key` a user sent, with the first answer to it. The primary key is what
+ * makes two concurrent requests with one key produce one payment or job: the second
+ * insert waits for the first transaction and then finds its row.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id').notNull(),
+    key: text('key').notNull(),
+    /** sha256 of method, path and body: the same key with another request is refused. */
+    fingerprint: text('fingerprint').notNull(),
+    /** The first answer; written in the transaction that claimed the key, so never seen empty. */
+    statusCode: integer('status_code'),
+    response: jsonb('response'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.userId, table.key] }),
+    index('idempotency_keys_expires_idx').on(table.expiresAt),
+  ],
 );
 
 /** The price table the cost-estimate tool reads: cost per square metre by room and finish. */
@@ -118,3 +149,4 @@ export type Message = typeof messages.$inferSelect;
 export type Payment = typeof payments.$inferSelect;
 export type Plan = typeof plans.$inferSelect;
 export type PlanJob = typeof planJobs.$inferSelect;
+export type IdempotencyKey = typeof idempotencyKeys.$inferSelect;

@@ -16,6 +16,11 @@ export const ERROR_CATALOGUE = {
   AI_UNAVAILABLE: { status: 503, message: 'the AI model is unavailable; try again shortly' },
   AI_RATE_LIMITED: { status: 503, message: 'the AI model is busy (rate limited); try again in a minute' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'a dependency is unavailable; try again shortly' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, message: 'this Idempotency-Key was already used for a different request' },
+  AI_BUDGET_EXCEEDED: { status: 429, message: 'your daily AI budget is used up; it resets at 00:00 UTC' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large' },
+  REQUEST_TIMEOUT: { status: 408, message: 'the request took too long to arrive' },
+  UNKNOWN_EVENT: { status: 400, message: 'unknown event' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -27,16 +32,19 @@ export interface ErrorBody {
 export class AppError extends Error {
   readonly status: number;
   readonly details: unknown;
+  /** Response headers that belong to the error (`Retry-After`). */
+  readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     readonly code: ErrorCode,
     message: string = ERROR_CATALOGUE[code].message,
-    options: { cause?: unknown; details?: unknown } = {},
+    options: { cause?: unknown; details?: unknown; headers?: Record<string, string> } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.status = ERROR_CATALOGUE[code].status;
     this.details = options.details;
+    this.headers = options.headers ?? {};
   }
 
   toBody(): ErrorBody {

@@ -6,11 +6,14 @@ import { requestContext } from '../middleware/request-context.middleware';
 import { requireJson } from '../middleware/require-json.middleware';
 import { recordRoute } from '../middleware/route.middleware';
 import type { PlanQueue } from '../jobs/plan-queue';
-import type { ChatService } from '../services/chat.service';
+import type { AiBudget } from '../services/budget.service';
+import type { IdempotencyService } from '../services/idempotency.service';
 import type { PlansService } from '../services/plans.service';
 import type { PaymentsService } from '../services/payments.service';
 import type { SessionsService } from '../services/sessions.service';
+import type { UsageService } from '../services/usage.service';
 import type { Logger } from '../utils/logger';
+import { corsMiddleware, type OriginPolicy } from './cors';
 import { healthRouter, type Readiness } from './routes/health.routes';
 import { paymentsRouter } from './routes/payments.routes';
 import { plansRouter } from './routes/plans.routes';
@@ -21,9 +24,13 @@ export interface AppDeps {
   verifier: TokenVerifier;
   sessions: SessionsService;
   payments: PaymentsService;
-  chat: ChatService;
+  usage: UsageService;
   plans: PlansService;
   planQueue: PlanQueue;
+  idempotency: IdempotencyService;
+  budget: AiBudget;
+  /** Browser origins allowed cross-origin. */
+  allowedOrigin: OriginPolicy;
   readiness: Readiness;
   /** Largest JSON body, e.g. `100kb`. */
   bodyLimit: string;
@@ -37,14 +44,20 @@ export function buildApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
 
   app.use(requestContext({ logger: deps.logger, isDraining: deps.isDraining }));
+  app.use(corsMiddleware(deps.allowedOrigin));
   app.use(healthRouter({ readiness: deps.readiness, logger: deps.logger }));
 
   // Applied per route, after the route matched, so that even a request refused by
   // them has its server span named after the route (`POST /api/sessions`).
-  const guard = [recordRoute(), authenticate({ verifier: deps.verifier }), requireJson(), express.json({ limit: deps.bodyLimit })];
-  app.use('/api/sessions', sessionsRouter({ sessions: deps.sessions, chat: deps.chat, guard }));
-  app.use('/api/sessions', plansRouter({ plans: deps.plans, queue: deps.planQueue, guard }));
-  app.use('/api/payments', paymentsRouter({ payments: deps.payments, guard }));
+  // Not strict: a `null` (or `42`) body then reaches the schema and is a validation error
+  // saying what is expected, instead of "not valid JSON" for what is valid JSON.
+  const json = express.json({ limit: deps.bodyLimit, strict: false });
+  const guard = [recordRoute(), authenticate({ verifier: deps.verifier }), requireJson(), json];
+  const { logger, idempotency, budget } = deps;
+  app.use('/api/sessions', sessionsRouter({ sessions: deps.sessions, usage: deps.usage, guard }));
+  const { plans, planQueue: queue } = deps;
+  app.use('/api/sessions', plansRouter({ plans, queue, idempotency, budget, logger, guard }));
+  app.use('/api/payments', paymentsRouter({ payments: deps.payments, idempotency, guard }));
 
   app.use(notFound());
   app.use(errorHandler({ logger: deps.logger }));

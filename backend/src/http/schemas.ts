@@ -8,20 +8,33 @@ export const sessionIdSchema = z.uuid({ message: 'sessionId must be a UUID' });
 export const createSessionSchema = z.strictObject({
   title: z.string().trim().min(1, 'title must not be empty').max(200, 'title must be at most 200 characters'),
   description: z.string().max(5_000, 'description must be at most 5000 characters').optional(),
-  budgetCents: z.number().int('budgetCents must be an integer').min(0, 'budgetCents must be >= 0').max(INT4_MAX).optional(),
+  budgetCents: z
+    .number(`budgetCents must be an integer number of cents from 0 to ${INT4_MAX}`)
+    .int(`budgetCents must be an integer number of cents from 0 to ${INT4_MAX}`)
+    .min(0, `budgetCents must be an integer number of cents from 0 to ${INT4_MAX}`)
+    .max(INT4_MAX, `budgetCents must be an integer number of cents from 0 to ${INT4_MAX}`)
+    .optional(),
 });
 
 export const listSessionsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 
+// ISO 4217 codes as the runtime's ICU knows them (current currencies, no test or fund codes).
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+const AMOUNT_RANGE = `an integer number of cents from 1 to ${INT4_MAX}`;
+
 export const createPaymentSchema = z.strictObject({
   sessionId: sessionIdSchema,
-  amountCents: z.number().int('amountCents must be an integer').positive('amountCents must be > 0').max(INT4_MAX),
+  amountCents: z
+    .number(`amountCents must be ${AMOUNT_RANGE}`)
+    .int(`amountCents must be ${AMOUNT_RANGE}`)
+    .min(1, `amountCents must be ${AMOUNT_RANGE}`)
+    .max(INT4_MAX, `amountCents must be ${AMOUNT_RANGE}`),
   currency: z
-    .string()
-    .regex(/^[A-Za-z]{3}$/, 'currency must be a 3-letter ISO 4217 code')
-    .transform((code) => code.toUpperCase()),
+    .string('currency must be an ISO 4217 code such as EUR or USD')
+    .transform((code) => code.toUpperCase())
+    .refine((code) => CURRENCIES.has(code), 'currency must be an ISO 4217 code such as EUR or USD'),
 });
 
 /** A JSON object body: anything else (no body, an array, a string) is a clear 400. */

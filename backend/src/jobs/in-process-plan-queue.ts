@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, context, trace, type Context } from '@opentelemetry/api';
-import { ATTR_ENDUSER_ID, ATTR_JOB_ATTEMPT, ATTR_SESSION_ID, endSpan } from '../telemetry';
+import { ATTR_ENDUSER_ID, ATTR_JOB_ATTEMPT, ATTR_SESSION_ID, endSpan, errorType, observePlanQueueDepth, recordPlanJob } from '../telemetry';
 import type { Logger } from '../utils/logger';
 import type { PlanJobData, PlanJobHandlers } from './plan-job';
 import { PLAN_JOB, PLAN_QUEUE, type PlanQueue, type RetryPolicy } from './plan-queue';
@@ -16,6 +16,8 @@ export function createInProcessPlanQueue({ handlers, retry, logger }: { handlers
   const running = new Set<Promise<void>>();
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
+  let waiting = 0;
+  const stopObserving = observePlanQueueDepth(() => ({ waiting, active: running.size, delayed: timers.size }));
 
   function attempt(jobId: string, data: PlanJobData, number: number, producer: Context): void {
     if (closed) return;
@@ -32,12 +34,17 @@ export function createInProcessPlanQueue({ handlers, retry, logger }: { handlers
         },
       });
       const job = { id: jobId, ...data, attempt: number };
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
       await context.with(trace.setSpan(context.active(), span), async () => {
         try {
           await handlers.run(job);
+          recordPlanJob(seconds(), 'completed', 'in-process');
           endSpan(span);
         } catch (error) {
-          if (number < retry.attempts && !closed) {
+          const retrying = number < retry.attempts && !closed;
+          recordPlanJob(seconds(), retrying ? 'retried' : 'failed', 'in-process', errorType(error));
+          if (retrying) {
             const delay = retry.backoffMs * 2 ** (number - 1);
             logger.warn({ err: error, jobId, attempt: number, retryInMs: delay }, 'plan job failed; retrying');
             const timer = setTimeout(() => {
@@ -67,10 +74,15 @@ export function createInProcessPlanQueue({ handlers, retry, logger }: { handlers
       const producer = trace.setSpan(context.active(), span);
       endSpan(span);
       // off the request: the job's work must not run in (or hold up) the HTTP request
-      setImmediate(() => context.with(ROOT_CONTEXT, () => attempt(jobId, data, 1, producer)));
+      waiting += 1;
+      setImmediate(() => {
+        waiting -= 1;
+        context.with(ROOT_CONTEXT, () => attempt(jobId, data, 1, producer));
+      });
     },
     async close(deadline) {
       closed = true;
+      stopObserving();
       for (const timer of timers) clearTimeout(timer);
       if (timers.size > 0) logger.warn({ waiting: timers.size }, 'plan jobs waiting for a retry are dropped at shutdown (no Redis to keep them)');
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());

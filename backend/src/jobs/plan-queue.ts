@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { BullMQOtel } from 'bullmq-otel';
+import { observePlanQueueDepth } from '../telemetry';
 import type { PlanJobData } from './plan-job';
 
 export const PLAN_QUEUE = 'renovation-plans';
@@ -34,6 +35,8 @@ export function createRedisPlanQueue({
   retry: RetryPolicy;
 }): PlanQueue {
   const queue = new Queue<PlanJobData>(PLAN_QUEUE, { connection, prefix, telemetry });
+  // read from Redis when metrics are collected: every instance reports the same queue (dashboards take the max)
+  const stopObserving = observePlanQueueDepth(() => queue.getJobCounts('waiting', 'active', 'delayed'));
   return {
     mode: 'redis',
     async enqueue(jobId, data) {
@@ -54,6 +57,9 @@ export function createRedisPlanQueue({
         clearTimeout(timer);
       }
     },
-    close: () => queue.close(),
+    close: () => {
+      stopObserving();
+      return queue.close();
+    },
   };
 }

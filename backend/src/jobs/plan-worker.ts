@@ -1,7 +1,16 @@
 import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { Job, Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { BullMQOtel } from 'bullmq-otel';
-import { ATTR_ENDUSER_ID, ATTR_JOB_ATTEMPT, ATTR_JOB_STALLED_RECOVERY, ATTR_SESSION_ID, annotateActiveSpan, recordActiveError } from '../telemetry';
+import {
+  ATTR_ENDUSER_ID,
+  ATTR_JOB_ATTEMPT,
+  ATTR_JOB_STALLED_RECOVERY,
+  ATTR_SESSION_ID,
+  annotateActiveSpan,
+  errorType,
+  recordActiveError,
+  recordPlanJob,
+} from '../telemetry';
 import type { Logger } from '../utils/logger';
 import type { PlanJobData, PlanJobHandlers, PlanJobRun } from './plan-job';
 import { PLAN_QUEUE } from './plan-queue';
@@ -44,10 +53,15 @@ export function createPlanWorker({ connection, prefix, telemetry, handlers, logg
           [ATTR_SESSION_ID]: run.sessionId,
           [ATTR_ENDUSER_ID]: run.userId,
         });
+        const started = performance.now();
         try {
-          return await handlers.run(run);
+          const result = await handlers.run(run);
+          recordPlanJob((performance.now() - started) / 1000, 'completed', 'bullmq');
+          return result;
         } catch (error) {
           recordActiveError(error);
+          const last = run.attempt >= (job.opts.attempts ?? 1);
+          recordPlanJob((performance.now() - started) / 1000, last ? 'failed' : 'retried', 'bullmq', errorType(error));
           throw error;
         }
       },

@@ -18,6 +18,7 @@ export function errorHandler({ logger }: { logger: Logger }) {
       return;
     }
     if (appError.code === 'UNAUTHORIZED') res.setHeader('www-authenticate', 'Bearer');
+    for (const [name, value] of Object.entries(appError.headers)) res.setHeader(name, value);
     res.status(appError.status).json(appError.toBody());
   };
 }

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import { context } from '@opentelemetry/api';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { getEnv, traceViewerUrl as viewerUrlFromEnv } from '../config/env';
 import { REQUEST_ID_HEADER, activeTraceId, getRequestId, resolveRequestId, setRequestId } from '../telemetry';
 import type { Logger } from '../utils/logger';
 import { routeTemplate } from './route.middleware';
@@ -8,6 +9,12 @@ export interface RequestContextOptions {
   logger: Logger;
   /** True once shutdown has begun: responses then close their connection. */
   isDraining?: () => boolean;
+  /**
+   * Base URL of the local trace viewer: a sampled request's access-log line then carries
+   * `trace_url` (`<base>/trace/<traceId>`). Default: `traceViewerUrl()` of the environment
+   * (development only).
+   */
+  traceViewerUrl?: string;
 }
 
 /**
@@ -15,8 +22,9 @@ export interface RequestContextOptions {
  * can hand support the trace of a failed call), and writes one access-log line per
  * request when it ends. The request id normally arrives through the propagator; on
  * untraced paths or with tracing disabled this middleware puts it on the context.
+ * In development the line links the trace in the local viewer, for a click from the terminal.
  */
-export function requestContext({ logger, isDraining = () => false }: RequestContextOptions) {
+export function requestContext({ logger, isDraining = () => false, traceViewerUrl = viewerUrlFromEnv(getEnv()) }: RequestContextOptions) {
   return function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
     let ctx = context.active();
     let requestId = getRequestId(ctx);
@@ -30,6 +38,8 @@ export function requestContext({ logger, isDraining = () => false }: RequestCont
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const traceId = activeTraceId(ctx);
     if (traceId !== undefined) res.setHeader('x-trace-id', traceId);
+    const sampled = ((trace.getSpan(ctx)?.spanContext().traceFlags ?? 0) & TraceFlags.SAMPLED) !== 0;
+    const traceUrl = traceViewerUrl !== undefined && traceId !== undefined && sampled ? `${traceViewerUrl}/trace/${traceId}` : undefined;
     if (isDraining()) res.setHeader('connection', 'close');
 
     const started = process.hrtime.bigint();
@@ -44,6 +54,7 @@ export function requestContext({ logger, isDraining = () => false }: RequestCont
         duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
         request_id: requestId,
         user_id: res.locals.userId as string | undefined,
+        ...(traceUrl !== undefined ? { trace_url: traceUrl } : {}),
       };
       if (status >= 500) logger.error(line, 'request failed');
       else logger.info(line, res.writableFinished ? 'request completed' : 'request aborted by client');

@@ -10,7 +10,18 @@ import {
 } from '@opentelemetry/api';
 import type { Socket } from 'socket.io';
 import { isAppError } from '../errors/app-error';
-import { ATTR_ENDUSER_ID, ATTR_ERROR_TYPE, ATTR_SESSION_ID, endSpan, isValidTraceId, tracingFailed, withPinnedTraceId } from '../telemetry';
+import {
+  ATTR_ENDUSER_ID,
+  ATTR_ERROR_TYPE,
+  ATTR_SESSION_ID,
+  countSocketConnection,
+  endSpan,
+  errorType,
+  isValidTraceId,
+  recordSocketEvent,
+  tracingFailed,
+  withPinnedTraceId,
+} from '../telemetry';
 
 /** Names the Socket.io spans use: messaging conventions plus the plan's `socket.id`. */
 const ATTR_MESSAGING_SYSTEM = 'messaging.system';
@@ -74,9 +85,13 @@ export interface SocketTracingOptions {
  * - `on(socket, event, handler)`: a `socket.io <event>` CONSUMER span around the
  *   handler, active while it runs and ended when its promise settles (its work, not
  *   its return), ERROR with an exception event when it fails with a server error.
+ * - metrics for every connection and event, sampled or not: connections open now, and
+ *   `messaging.process.duration` by event with `error.type` when it failed.
  */
 export function createSocketTracing({ onUnacknowledgedError }: SocketTracingOptions) {
   function connection(socket: Socket, next: (error?: Error) => void): void {
+    countSocketConnection(1);
+    socket.once('disconnect', () => countSocketConnection(-1));
     try {
       const userId = typeof socket.data?.userId === 'string' ? (socket.data.userId as string) : undefined;
       const extracted = extractHandshake(socket);
@@ -138,7 +153,10 @@ export function createSocketTracing({ onUnacknowledgedError }: SocketTracingOpti
         state?.parent ?? state?.base ?? ROOT_CONTEXT,
       );
       const active = trace.setSpan(state?.parent ?? state?.base ?? ROOT_CONTEXT, span);
+      const started = performance.now();
       const settle = (error?: unknown) => {
+        // every event counts in the metrics, traced or not
+        recordSocketEvent(event, (performance.now() - started) / 1000, error === undefined ? undefined : isAppError(error) ? error.code : errorType(error));
         try {
           if (error === undefined) endSpan(span);
           else if (isAppError(error) && error.status < 500) {

@@ -2,7 +2,9 @@ import type { Socket } from 'socket.io';
 import { z } from 'zod';
 import { toAgentError } from '../agent/errors';
 import { AppError, markReported } from '../errors/app-error';
+import { isBudgetRefusal, type AiBudget } from '../services/budget.service';
 import type { ChatService } from '../services/chat.service';
+import { ATTR_ERROR_TYPE, annotateActiveSpan } from '../telemetry';
 import type { Logger } from '../utils/logger';
 
 export const userMessageSchema = z.strictObject({
@@ -12,6 +14,7 @@ export const userMessageSchema = z.strictObject({
 
 export interface ChatHandlerDeps {
   chat: ChatService;
+  budget: AiBudget;
   logger: Logger;
   /** Replies a socket may have in progress at once. */
   maxConcurrentReplies: number;
@@ -28,7 +31,7 @@ type Ack = ((response: unknown) => void) | undefined;
  * `chat:error {sessionId, code, message}`. Errors before the ack are thrown and become
  * `{ok:false, error}` (see socket-server.ts); the socket always stays usable.
  */
-export function chatUserMessageHandler(socket: Socket, { chat, logger, maxConcurrentReplies, work }: ChatHandlerDeps) {
+export function chatUserMessageHandler(socket: Socket, { chat, budget, logger, maxConcurrentReplies, work }: ChatHandlerDeps) {
   let inProgress = 0;
   const abort = new AbortController();
   // a plain abort (an AbortError): the Gemini SDK reports a custom reason as a stream failure
@@ -46,6 +49,7 @@ export function chatUserMessageHandler(socket: Socket, { chat, logger, maxConcur
           const { messageId } = await chat.storeUserMessage(userId, input);
           ack?.({ ok: true, messageId });
           try {
+            await budget.assertWithin(userId);
             const reply = await chat.answer({
               userId,
               sessionId: input.sessionId,
@@ -59,9 +63,19 @@ export function chatUserMessageHandler(socket: Socket, { chat, logger, maxConcur
               usage: { inputTokens: reply.usage.inputTokens, outputTokens: reply.usage.outputTokens },
             });
           } catch (error) {
+            if (abort.signal.aborted) {
+              // a client that leaves mid-reply is ordinary: nobody to tell, nothing failed
+              logger.info({ sessionId: input.sessionId, user_id: userId }, 'chat reply cancelled: the client disconnected');
+              return;
+            }
             const appError = toAgentError(error);
             if (socket.connected) socket.emit('chat:error', { sessionId: input.sessionId, code: appError.code, message: appError.message });
-            logger.warn({ err: error, code: appError.code, sessionId: input.sessionId }, 'chat reply failed');
+            if (isBudgetRefusal(appError)) {
+              annotateActiveSpan({ [ATTR_ERROR_TYPE]: appError.code });
+              logger.warn({ code: appError.code, sessionId: input.sessionId, user_id: userId, ...appError.details }, 'AI budget exceeded: reply refused');
+            } else {
+              logger.warn({ err: error, code: appError.code, sessionId: input.sessionId }, 'chat reply failed');
+            }
             throw markReported(appError);
           }
         })(),

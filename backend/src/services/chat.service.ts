@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { desc, eq, sql } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { Agent } from '../agent/agent';
 import type { Database } from '../db/client';
 import { messages } from '../db/schema';
@@ -14,16 +14,6 @@ export interface AssistantMessage {
   costUsd: number | undefined;
 }
 
-export interface SessionUsage {
-  sessionId: string;
-  assistantMessages: number;
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  estimatedCostUsd: number;
-  currency: 'USD';
-}
-
 export interface ChatService {
   /** Stores the user's message in one of their sessions (NOT_FOUND otherwise). */
   storeUserMessage(userId: string, input: { sessionId: string; content: string }): Promise<{ messageId: string }>;
@@ -35,8 +25,6 @@ export interface ChatService {
     onStart?: (messageId: string) => void;
     onDelta?: (delta: string, messageId: string) => void;
   }): Promise<AssistantMessage>;
-  /** Token and cost totals of the caller's session. */
-  usage(userId: string, sessionId: string): Promise<SessionUsage>;
   /** The session's most recent messages, oldest first, as the agent reads them. */
   history(sessionId: string): Promise<Array<{ role: 'user' | 'assistant'; content: string }>>;
 }
@@ -85,29 +73,6 @@ export function createChatService({ db, sessions, agent, historyLimit }: { db: D
         costUsd: reply.costUsd ?? null,
       });
       return { id: messageId, sessionId, content: reply.content, model: reply.model, usage, costUsd: reply.costUsd };
-    },
-
-    async usage(userId, sessionId) {
-      await sessions.get(userId, sessionId);
-      const [row] = await db
-        .select({
-          assistantMessages: sql<number>`count(*) filter (where ${messages.role} = 'assistant')`.mapWith(Number),
-          inputTokens: sql<number>`coalesce(sum(${messages.inputTokens}), 0)`.mapWith(Number),
-          outputTokens: sql<number>`coalesce(sum(${messages.outputTokens}), 0)`.mapWith(Number),
-          costUsd: sql<number>`coalesce(sum(${messages.costUsd}), 0)`.mapWith(Number),
-        })
-        .from(messages)
-        .where(eq(messages.sessionId, sessionId));
-      const totals = row ?? { assistantMessages: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-      return {
-        sessionId,
-        assistantMessages: totals.assistantMessages,
-        inputTokens: totals.inputTokens,
-        outputTokens: totals.outputTokens,
-        totalTokens: totals.inputTokens + totals.outputTokens,
-        estimatedCostUsd: Math.round(totals.costUsd * 1e9) / 1e9,
-        currency: 'USD',
-      };
     },
   };
 }

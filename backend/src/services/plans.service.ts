@@ -1,6 +1,7 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
-import { planJobs, plans, type Plan, type PlanJob } from '../db/schema';
+import { and, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import type { Database, Executor, Transaction } from '../db/client';
+import { planJobs, plans, renovationSessions, type Plan, type PlanJob } from '../db/schema';
+import { AppError } from '../errors/app-error';
 import type { SessionsService } from './sessions.service';
 
 export interface PlanContent {
@@ -12,8 +13,14 @@ export interface PlanContent {
 }
 
 export interface PlansService {
-  /** Records a queued job for one of the caller's sessions (NOT_FOUND otherwise). */
-  createJob(userId: string, sessionId: string, jobId: string): Promise<void>;
+  /**
+   * Locks the caller's session row for the rest of `tx` (NOT_FOUND when not theirs) and
+   * returns the id of its job still queued or running, if any: two requests for one
+   * session, even concurrent ones, then start one job between them.
+   */
+  openJob(tx: Transaction, userId: string, sessionId: string): Promise<string | undefined>;
+  /** Records a queued job for a session (after `openJob` in the same transaction, or checked otherwise). */
+  createJob(userId: string, sessionId: string, jobId: string, executor?: Executor): Promise<void>;
   markActive(jobId: string, attempt: number): Promise<void>;
   /** Stores the job's plan once, however many times the job ran; returns its id. */
   storePlan(job: { jobId: string; sessionId: string; userId: string }, plan: PlanContent): Promise<string>;
@@ -22,11 +29,37 @@ export interface PlansService {
   latest(userId: string, sessionId: string): Promise<{ plan: Plan | null; job: PlanJob | null }>;
 }
 
+/** How long a queued or running job may go without news before it counts as lost. */
+export const OPEN_JOB_STALE_MINUTES = 15;
+
 export function createPlansService({ db, sessions }: { db: Database; sessions: SessionsService }): PlansService {
   return {
-    async createJob(userId, sessionId, jobId) {
-      await sessions.get(userId, sessionId);
-      await db.insert(planJobs).values({ id: jobId, sessionId, userId }).onConflictDoNothing();
+    async openJob(tx, userId, sessionId) {
+      const [session] = await tx
+        .select({ id: renovationSessions.id })
+        .from(renovationSessions)
+        .where(and(eq(renovationSessions.id, sessionId), eq(renovationSessions.userId, userId)))
+        .for('update');
+      if (session === undefined) throw new AppError('NOT_FOUND', 'session not found');
+      const [open] = await tx
+        .select({ id: planJobs.id })
+        .from(planJobs)
+        .where(
+          and(
+            eq(planJobs.sessionId, sessionId),
+            inArray(planJobs.status, ['queued', 'active']),
+            // a job not heard of for this long was lost with its process (in-process queue): it does not block
+            gt(planJobs.updatedAt, sql`now() - make_interval(mins => ${OPEN_JOB_STALE_MINUTES})`),
+          ),
+        )
+        .orderBy(desc(planJobs.createdAt))
+        .limit(1);
+      return open?.id;
+    },
+
+    async createJob(userId, sessionId, jobId, executor) {
+      if (executor === undefined) await sessions.get(userId, sessionId);
+      await (executor ?? db).insert(planJobs).values({ id: jobId, sessionId, userId }).onConflictDoNothing();
     },
 
     async markActive(jobId, attempt) {

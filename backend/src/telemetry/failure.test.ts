@@ -33,7 +33,7 @@ describe('tracingFailed', () => {
       'tracing failed in failure.test place B; the operation goes on untraced there (reported once)',
     ]);
     expect(warnings[0]?.args).toEqual([boom]);
-    expect((warnings[1]?.args[0] as Error).message).toBe('not an error object');
+    expect((warnings[1]?.args[0] as Error | undefined)?.message).toBe('not an error object');
   });
 });
 

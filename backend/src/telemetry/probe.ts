@@ -17,11 +17,17 @@ export function canConnect(target: string, timeoutMs = 2_000): Promise<boolean> 
   const host = url.hostname.replace(/^\[|\]$/g, '');
   return new Promise((resolve) => {
     const socket = connect({ host, port });
+    let settled = false;
     const finish = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(timeoutMs, () => finish(true));
+    // After a blocked event loop (a busy start-up) the timer and a refusal are due at once and
+    // timers run first: give a pending refusal its turn (I/O runs before setImmediate) before
+    // concluding "no answer".
+    socket.setTimeout(timeoutMs, () => setImmediate(() => finish(true)));
     socket.once('connect', () => finish(true));
     socket.once('error', () => finish(false));
   });

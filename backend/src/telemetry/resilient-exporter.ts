@@ -29,7 +29,8 @@ export interface ResilientExporterOptions {
   maxRetryDelayMs: number;
   /** At most one "dropped" warning per this interval. */
   dropLogIntervalMs?: number;
-  probe?: (target: string) => Promise<boolean>;
+  /** Whether the target accepts connections (answers within `timeoutMs`, or says nothing by then). */
+  probe?: (target: string, timeoutMs?: number) => Promise<boolean>;
 }
 
 // Answers that will not change by retrying: the request or our credentials are wrong.
@@ -103,7 +104,7 @@ export class ResilientExporter implements SpanExporter {
 
   /** Checks once at start-up whether the backend accepts connections, so a missing collector is explained, not discovered. */
   async checkReachable(): Promise<boolean> {
-    const reachable = await (this.options.probe ?? canConnect)(this.options.target);
+    const reachable = await this.accepts();
     if (!reachable && this.outageSince === undefined) {
       this.outageSince = Date.now();
       this.log('warn', { target: this.options.target }, 'nothing accepts OTLP at the trace endpoint yet; spans are kept and sent when it answers (see README: seeing traces)');
@@ -111,9 +112,14 @@ export class ResilientExporter implements SpanExporter {
     return reachable;
   }
 
-  /** Sends what is waiting until `deadline`; what is left is counted, not waited for. */
+  /**
+   * Sends what is waiting until `deadline`; what is left is counted, not waited for. A target
+   * that refuses connections will not accept them by being retried until the deadline (an
+   * attempt may be in flight, retrying inside the OTLP exporter): then nothing is waited for.
+   */
   async flush(deadline: number): Promise<void> {
-    if (this.outageSince !== undefined && !(await (this.options.probe ?? canConnect)(this.options.target))) return;
+    if (this.queue.length === 0 && !this.sending) return;
+    if (!(await this.accepts(Math.min(2_000, Math.max(1, deadline - Date.now()))))) return;
     this.clearRetryTimer();
     this.retryDelayMs = 0;
     this.pump();
@@ -285,6 +291,10 @@ export class ResilientExporter implements SpanExporter {
 
   private counts() {
     return { exportedSpans: this.stats.exportedSpans, retriedBatches: this.stats.retriedBatches, droppedSpans: this.stats.droppedSpans, rejectedSpans: this.stats.rejectedSpans };
+  }
+
+  private accepts(timeoutMs?: number): Promise<boolean> {
+    return (this.options.probe ?? canConnect)(this.options.target, timeoutMs);
   }
 
   private clearRetryTimer(): void {

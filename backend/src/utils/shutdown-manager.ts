@@ -8,6 +8,7 @@ export interface ShutdownContext {
 }
 
 /** A handler may return figures worth reporting (spans undelivered, say); they go into the last log line. */
+// biome-ignore lint/suspicious/noConfusingVoidType: handlers are plain `() => void` or `async () => {}` functions
 export type ShutdownHandler = (ctx: ShutdownContext) => Promise<Record<string, unknown> | void | undefined> | Record<string, unknown> | void | undefined;
 
 interface Registration {

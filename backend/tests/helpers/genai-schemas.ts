@@ -36,7 +36,7 @@ for (const [name, file] of Object.entries(FILES)) {
 
 function partsOf(schema: GenAISchema, value: unknown): unknown[] {
   if (!Array.isArray(value)) return [];
-  return schema === 'system' ? value : value.flatMap((message) => ((message as { parts?: unknown[] })?.parts ?? []));
+  return schema === 'system' ? value : value.flatMap((message) => (message as { parts?: unknown[] })?.parts ?? []);
 }
 
 /** The problems of `json` as the attribute `schema` describes it; [] when it is valid. */

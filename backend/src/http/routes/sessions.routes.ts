@@ -1,7 +1,7 @@
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { userIdOf } from '../../middleware/auth.middleware';
-import type { ChatService } from '../../services/chat.service';
 import type { SessionsService } from '../../services/sessions.service';
+import type { UsageService } from '../../services/usage.service';
 import { ATTR_SESSION_ID, annotateServerSpan } from '../../telemetry';
 import { createSessionSchema, listSessionsQuerySchema, parseBody, sessionIdSchema } from '../schemas';
 
@@ -17,7 +17,7 @@ export function sessionIdParam(req: Request, _res: Response, next: NextFunction)
 }
 
 /** `guard`: the middlewares every route runs first (authentication, JSON body). */
-export function sessionsRouter({ sessions, chat, guard }: { sessions: SessionsService; chat: ChatService; guard: RequestHandler[] }): Router {
+export function sessionsRouter({ sessions, usage, guard }: { sessions: SessionsService; usage: UsageService; guard: RequestHandler[] }): Router {
   const router = Router();
 
   router.post('/', ...guard, async (req, res) => {
@@ -35,7 +35,7 @@ export function sessionsRouter({ sessions, chat, guard }: { sessions: SessionsSe
   });
 
   router.get('/:sessionId/usage', ...guard, sessionIdParam, async (req, res) => {
-    res.json(await chat.usage(userIdOf(res), req.params.sessionId as string));
+    res.json(await usage.session(userIdOf(res), req.params.sessionId as string));
   });
 
   return router;

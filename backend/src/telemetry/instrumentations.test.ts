@@ -1,0 +1,64 @@
+import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInstrumentations } from './instrumentations';
+
+/**
+ * The shortcut that lets a query under an unsampled trace skip the pg instrumentation rests
+ * on a private hook of instrumentation-pg (`_getClientQueryPatch`). These tests fail when an
+ * upgrade renames or changes it, instead of the shortcut silently turning off.
+ */
+describe('pg: queries under an unsampled trace skip the instrumentation', () => {
+  const tracer = new TracerProvider().getTracer('test');
+
+  beforeAll(() => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  });
+  afterAll(() => {
+    context.disable();
+  });
+
+  function patchedQuery() {
+    const pg = createInstrumentations({ untracedPaths: [], captureSqlParameters: false }).find(
+      (instrumentation) => instrumentation.instrumentationName === '@opentelemetry/instrumentation-pg',
+    ) as unknown as { _getClientQueryPatch?: () => (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown };
+    expect(typeof pg._getClientQueryPatch).toBe('function');
+    const calls: Array<{ self: unknown; args: unknown[] }> = [];
+    const original = function query(this: unknown, ...args: unknown[]) {
+      calls.push({ self: this, args });
+      return 'result';
+    };
+    return { query: pg._getClientQueryPatch!()(original), calls };
+  }
+
+  const client = { connectionParameters: { database: 'test', host: '127.0.0.1', port: 5432, user: 'postgres' } };
+  const callback = () => undefined;
+
+  it('when the active span is not sampled, then the driver is called directly, with its own callback', () => {
+    const { query, calls } = patchedQuery();
+    const unsampled = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 0 });
+    const result = context.with(trace.setSpan(ROOT_CONTEXT, unsampled), () => query.call(client, 'SELECT 1', [], callback));
+    expect(result).toBe('result');
+    expect(calls).toEqual([{ self: client, args: ['SELECT 1', [], callback] }]);
+  });
+
+  it('when the active span is sampled, then the instrumentation runs (it wraps the callback to end its span)', () => {
+    const { query, calls } = patchedQuery();
+    const sampled = tracer.startSpan('request');
+    context.with(trace.setSpan(ROOT_CONTEXT, sampled), () => query.call(client, 'SELECT 1', [], callback));
+    sampled.end();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0]).toBe('SELECT 1');
+    expect(calls[0]!.args.at(-1)).not.toBe(callback);
+  });
+
+  it('when the request’s span has already ended (its client went away), then its later queries are still traced', () => {
+    const { query, calls } = patchedQuery();
+    const ended = tracer.startSpan('request');
+    ended.end();
+    context.with(trace.setSpan(ROOT_CONTEXT, ended), () => query.call(client, 'SELECT 1', [], callback));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args.at(-1)).not.toBe(callback);
+  });
+});
