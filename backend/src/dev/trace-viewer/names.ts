@@ -11,3 +11,5 @@ export const GEN_AI_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
 /** The cost: first name found wins. */
 export const GEN_AI_COST = ['gen_ai.usage.cost', 'gen_ai.usage.cost.amount'] as const;
 export const GEN_AI_COST_CURRENCY = 'gen_ai.usage.cost.currency';
+/** `gen_ai.usage.cost` (the name Langfuse reads) is in US dollars and has no currency attribute. */
+export const GEN_AI_COST_USD = 'gen_ai.usage.cost';

@@ -34,6 +34,12 @@ export function costOf(span: StoredSpan): number | undefined {
   return undefined;
 }
 
+export function currencyOf(span: StoredSpan): string | undefined {
+  const currency = span.attributes[names.GEN_AI_COST_CURRENCY];
+  if (typeof currency === 'string') return currency;
+  return num(span.attributes[names.GEN_AI_COST_USD]) !== undefined ? 'USD' : undefined;
+}
+
 function hasUsage(span: StoredSpan): boolean {
   return (
     num(span.attributes[names.GEN_AI_INPUT_TOKENS]) !== undefined ||
@@ -84,8 +90,8 @@ function aiTotals(spans: readonly StoredSpan[]): TraceSummary['ai'] {
     outputTokens += num(span.attributes[names.GEN_AI_OUTPUT_TOKENS]) ?? 0;
     const spanCost = costOf(span);
     if (spanCost !== undefined) cost = (cost ?? 0) + spanCost;
-    const currency = span.attributes[names.GEN_AI_COST_CURRENCY];
-    if (typeof currency === 'string') currencies.add(currency);
+    const currency = currencyOf(span);
+    if (currency !== undefined) currencies.add(currency);
   }
   const [currency] = currencies;
   return {

@@ -46,7 +46,9 @@ export function aiSection(span) {
   const ttfc = a['gen_ai.response.time_to_first_chunk'];
   if (typeof ttfc === 'number') add('time to first chunk', formatMs(ttfc * 1000));
   const cost = costOf(span);
-  if (cost !== undefined) add('cost', formatCost(cost, a['gen_ai.usage.cost.currency']));
+  // gen_ai.usage.cost is in US dollars; the older name came with its currency
+  const currency = a['gen_ai.usage.cost.currency'] ?? (typeof a['gen_ai.usage.cost'] === 'number' ? 'USD' : undefined);
+  if (cost !== undefined) add('cost', formatCost(cost, currency));
   const reasons = a['gen_ai.response.finish_reasons'];
   add('finish reasons', Array.isArray(reasons) ? reasons.join(', ') : reasons);
   add('temperature', a['gen_ai.request.temperature']);
