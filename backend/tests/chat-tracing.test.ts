@@ -82,6 +82,8 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
       'gen_ai.agent.description': expect.stringContaining('renovation'),
       'gen_ai.conversation.id': sessionId,
       'gen_ai.request.model': 'gemini-2.5-flash',
+      'gen_ai.request.temperature': 0.2,
+      'gen_ai.request.max_tokens': 1024,
       'user.id': userId,
     });
     const nodes = find('langgraph.node agent').concat(find('langgraph.node tools')).sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));

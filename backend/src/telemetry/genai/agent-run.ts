@@ -19,6 +19,7 @@ export interface AgentRunRequest {
   provider: string;
   /** `gen_ai.request.model` and the request settings the agent's model calls use. */
   model: string;
+  /** The request settings; when not given, the first model call of the run fills them in. */
   temperature?: number | undefined;
   maxTokens?: number | undefined;
   /** `user.id`: who the agent works for (an opaque id). */
@@ -47,7 +48,8 @@ export async function traceAgentRun<T>(request: AgentRunRequest, work: () => Pro
   if (request.maxTokens !== undefined) attributes[attr.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
   if (request.userId !== undefined) attributes[attr.ATTR_USER_ID] = request.userId;
   const span = tracer.startSpan(agentRunSpanName(request.agentName), { kind: SpanKind.INTERNAL, attributes });
-  const run = { conversationId: request.conversationId, provider: request.provider };
+  const settingsNoted = request.temperature !== undefined || request.maxTokens !== undefined;
+  const run = { conversationId: request.conversationId, provider: request.provider, span, settingsNoted };
   const ctx = setAgentRun(trace.setSpan(context.active(), span), run);
   let failure: unknown;
   try {

@@ -5,7 +5,7 @@ import { tracingFailed } from '../failure';
 import { recordError } from '../span';
 import { endCancelled, isCancellation } from './cancellation';
 import { boundedJson, type GenAIMessage, type MessagePart } from './content';
-import { getAgentRun } from './conversation';
+import { getAgentRun, type AgentRunContext } from './conversation';
 import { recordOf, withModelCallRecord, type ModelCallRecord } from './model-call-notes';
 import * as attr from './semconv';
 
@@ -53,6 +53,20 @@ const tracer = trace.getTracer('renovation-agent-backend/genai');
 /** The conventions' inference span name: `{gen_ai.operation.name} {gen_ai.request.model}`. */
 export const aiSpanName = (model: string): string => `chat ${model}`;
 
+/** The agent run's request settings are those of its model calls: the first call names them. */
+function noteSettingsOnRun(run: AgentRunContext, request: AICallRequest): void {
+  if (run.settingsNoted) return;
+  run.settingsNoted = true;
+  try {
+    const settings: Attributes = {};
+    if (request.temperature !== undefined) settings[attr.ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
+    if (request.maxTokens !== undefined) settings[attr.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
+    run.span.setAttributes(settings);
+  } catch (failure) {
+    tracingFailed('noteSettingsOnRun', failure);
+  }
+}
+
 function startAISpan(request: AICallRequest): { span: Span; ctx: Context } {
   const run = getAgentRun(context.active());
   // what a sampler may look at is set at start (operation, provider, model, server)
@@ -67,7 +81,10 @@ function startAISpan(request: AICallRequest): { span: Span; ctx: Context } {
   if (request.stream) attributes[attr.ATTR_GEN_AI_REQUEST_STREAM] = true;
   if (request.temperature !== undefined) attributes[attr.ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
   if (request.maxTokens !== undefined) attributes[attr.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
-  if (run !== undefined) attributes[attr.ATTR_GEN_AI_CONVERSATION_ID] = run.conversationId;
+  if (run !== undefined) {
+    attributes[attr.ATTR_GEN_AI_CONVERSATION_ID] = run.conversationId;
+    noteSettingsOnRun(run, request);
+  }
   const span = tracer.startSpan(aiSpanName(request.model), { kind: SpanKind.CLIENT, attributes });
   return { span, ctx: withModelCallRecord(trace.setSpan(context.active(), span), span) };
 }
