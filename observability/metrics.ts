@@ -165,3 +165,6 @@ export const PROMETHEUS_LABELS: readonly string[] = [
 
 /** Every OpenTelemetry instrument name (as OTLP back ends such as Datadog show them). */
 export const OTEL_METRIC_NAMES: readonly string[] = METRICS.map((metric) => metric.name);
+
+/** Every attribute key, as OpenTelemetry writes it (Datadog tags keep these names). */
+export const OTEL_ATTRIBUTES: readonly string[] = [...new Set(METRICS.flatMap((metric) => metric.attributes))];
