@@ -16,7 +16,14 @@ export interface MetricSpec {
   readonly description: string;
 }
 
-const GEN_AI_CALL = ['gen_ai.operation.name', 'gen_ai.provider.name', 'gen_ai.request.model'];
+// server.address / server.port: recommended by the GenAI conventions on every GenAI metric.
+const GEN_AI_CALL = [
+  'gen_ai.operation.name',
+  'gen_ai.provider.name',
+  'gen_ai.request.model',
+  'server.address',
+  'server.port',
+];
 
 export const METRICS: readonly MetricSpec[] = [
   {
@@ -79,7 +86,7 @@ export const METRICS: readonly MetricSpec[] = [
     name: 'renovation.plan_job.duration',
     kind: 'histogram',
     unit: 's',
-    attributes: ['renovation.job.outcome', 'messaging.system'],
+    attributes: ['renovation.job.outcome', 'messaging.system', 'error.type'],
     description: 'Plan job attempts, by outcome (completed / failed / retried).',
   },
   {
