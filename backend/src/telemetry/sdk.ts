@@ -1,10 +1,23 @@
 import { ROOT_CONTEXT, context, diag, propagation, trace, type TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, setGlobalErrorHandler } from '@opentelemetry/core';
+import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { defaultResource, detectResources, hostDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
+import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
+import { containerDetector } from '@opentelemetry/resource-detector-container';
+import {
+  defaultResource,
+  detectResources,
+  hostDetector,
+  osDetector,
+  processDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+  type ResourceDetector,
+} from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -12,11 +25,13 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
   type IdGenerator,
+  type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from './attributes';
 import { DIAG_LEVELS, diagLoggerFor } from './diag';
 import { ForceSamplePropagator } from './force-sample';
+import { JaegerPropagator } from './jaeger-propagator';
 import { SpanHygieneProcessor } from './span-hygiene';
 import { ResilientExporter } from './resilient-exporter';
 import { AppSampler, TokenBucket } from './sampler';
@@ -24,7 +39,7 @@ import { CRITICAL_OPERATIONS, HOUSEKEEPING_ROOT_SPANS } from './sampling-rules';
 import { createInstrumentations } from './instrumentations';
 import { RequestIdPropagator } from './request-id';
 import { takePinnedTraceId } from './trace-id';
-import type { Telemetry, TelemetryOptions } from './types';
+import type { ResourceDetectorName, Telemetry, TelemetryOptions } from './types';
 
 /** Random ids, except a trace id pinned by `withPinnedTraceId` for the next root span. */
 class PinnableIdGenerator implements IdGenerator {
@@ -40,29 +55,71 @@ class PinnableIdGenerator implements IdGenerator {
 function createPropagator(names: TelemetryOptions['propagators']): TextMapPropagator {
   const propagators: TextMapPropagator[] = [];
   if (!names.includes('none')) {
-    if (names.includes('tracecontext')) propagators.push(new W3CTraceContextPropagator());
-    if (names.includes('baggage')) propagators.push(new W3CBaggagePropagator());
+    const factories = {
+      tracecontext: () => new W3CTraceContextPropagator(),
+      baggage: () => new W3CBaggagePropagator(),
+      b3: () => new B3Propagator(),
+      b3multi: () => new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }),
+      jaeger: () => new JaegerPropagator(),
+    } as const;
+    for (const name of names) if (name !== 'none') propagators.push(factories[name]());
   }
   propagators.push(new RequestIdPropagator(), new ForceSamplePropagator());
   return new CompositePropagator({ propagators });
 }
 
+const DETECTORS: Record<Exclude<ResourceDetectorName, 'all' | 'none' | 'env'>, ResourceDetector> = {
+  host: hostDetector,
+  os: osDetector,
+  process: processDetector,
+  serviceinstance: serviceInstanceIdDetector,
+  container: containerDetector,
+};
+
+/**
+ * `OTEL_NODE_RESOURCE_DETECTORS`, with the names @opentelemetry/sdk-node and
+ * auto-instrumentations-node use. `env` has nothing to add: OTEL_RESOURCE_ATTRIBUTES and
+ * OTEL_SERVICE_NAME always apply (the specification reads them whatever the detectors).
+ */
+function resourceDetectors(names: readonly ResourceDetectorName[]): ResourceDetector[] {
+  if (names.includes('none')) return [];
+  if (names.includes('all')) return Object.values(DETECTORS);
+  return names.flatMap((name) => (name === 'env' || name === 'all' || name === 'none' ? [] : [DETECTORS[name]]));
+}
+
+function createOtlpExporter(options: TelemetryOptions): SpanExporter {
+  const shared = { timeoutMillis: options.exportTimeoutMs, ...(options.compression ? { compression: options.compression } : {}) };
+  if (options.protocol === 'grpc') return new OTLPGrpcTraceExporter(shared as ConstructorParameters<typeof OTLPGrpcTraceExporter>[0]);
+  if (options.protocol === 'http/json') return new OTLPJsonTraceExporter(shared as ConstructorParameters<typeof OTLPJsonTraceExporter>[0]);
+  return new OTLPProtoTraceExporter(shared as ConstructorParameters<typeof OTLPProtoTraceExporter>[0]);
+}
+
+/**
+ * Memory: spans waiting for export sit in the batch queue (at most OTEL_BSP_MAX_QUEUE_SIZE,
+ * beyond which new spans are dropped, as the specification says) and, once handed over,
+ * in the outage buffer (at most TRACE_EXPORT_BUFFER_SPANS, oldest dropped). The two
+ * bounds add up to the one budget the start-up line reports.
+ */
 function createSpanProcessors(options: TelemetryOptions): { processors: SpanProcessor[]; otlp: ResilientExporter | undefined } {
   // first, so that every exporter sees trimmed, redacted spans
   const processors: SpanProcessor[] = [new SpanHygieneProcessor()];
   let otlp: ResilientExporter | undefined;
   if (options.exporters.includes('none')) return { processors, otlp };
   if (options.exporters.includes('otlp')) {
-    const inner = options.protocol === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtoTraceExporter();
-    otlp = new ResilientExporter(inner, {
+    otlp = new ResilientExporter(createOtlpExporter(options), {
       logger: options.logger,
       target: options.exportTarget,
       maxBufferedSpans: options.buffer.maxSpans,
-      // serialising 512 spans blocks the event loop for milliseconds: send in steps of 128
-      maxBatchSize: Math.min(options.batch.maxExportBatchSize, 128),
+      maxBatchSize: options.batch.maxExportBatchSize,
+      exportTimeoutMs: options.batch.exportTimeoutMillis,
       maxRetryDelayMs: options.buffer.maxRetryDelayMs,
     });
     processors.push(new BatchSpanProcessor({ exporter: otlp, ...options.batch }));
+  }
+  if (options.exporters.includes('zipkin')) {
+    // the stock exporter: Zipkin is for local setups, without the outage buffer
+    const zipkin = new ZipkinExporter({ serviceName: options.resource.serviceName, ...(options.zipkinEndpoint ? { url: options.zipkinEndpoint } : {}) });
+    processors.push(new BatchSpanProcessor({ exporter: zipkin, ...options.batch }));
   }
   if (options.exporters.includes('console')) processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
   return { processors, otlp };
@@ -127,10 +184,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     return { enabled: false, forceFlush: async () => {}, shutdown: async () => undefined };
   }
 
-  diag.setLogger(diagLoggerFor(options.logger), { logLevel: DIAG_LEVELS[options.diagLogLevel] ?? DIAG_LEVELS.warn });
+  diag.setLogger(diagLoggerFor(options.diagLogger), { logLevel: DIAG_LEVELS[options.diagLogLevel] ?? DIAG_LEVELS.info });
   setGlobalErrorHandler(throttledErrorHandler(options));
 
-  const detected = detectResources({ detectors: [hostDetector, serviceInstanceIdDetector] });
+  const detected = detectResources({ detectors: resourceDetectors(options.resourceDetectors) });
   const resource = defaultResource()
     .merge(detected)
     .merge(
@@ -151,7 +208,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       criticalOperations: CRITICAL_OPERATIONS,
       housekeeping: HOUSEKEEPING_ROOT_SPANS,
       trusted: new TokenBucket(options.sampler.trustedPerSecond, options.sampler.trustedBurst),
+      trustRemoteSampled: options.sampler.trustedEdge,
     }),
+    spanLimits: options.spanLimits,
     spanProcessors: processors,
     idGenerator: new PinnableIdGenerator(),
   });
@@ -163,16 +222,25 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     instrumentations: createInstrumentations(options),
   });
 
+  const { sampler } = options;
   options.logger.info(
     {
       component: 'otel',
       service: options.resource.serviceName,
       exporters: options.exporters,
       target: options.exporters.includes('otlp') ? options.exportTarget : undefined,
-      sampler: options.sampler.name,
-      ratio: options.sampler.ratio,
+      protocol: options.exporters.includes('otlp') ? options.protocol : undefined,
+      sampler: sampler.name,
+      ratio: sampler.ratio,
+      samplerDefaultedBy: sampler.defaultedBy,
+      trustedEdge: sampler.trustedEdge,
+      propagators: options.propagators,
+      instrumentations: options.instrumentations,
+      memoryBudgetSpans: otlp ? options.batch.maxQueueSize + options.buffer.maxSpans : undefined,
     },
-    'tracing started',
+    sampler.defaultedBy === undefined
+      ? 'tracing started'
+      : `tracing started; ${sampler.defaultedBy} sets the sampler to ${sampler.name} at ${sampler.ratio} (OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG override it)`,
   );
 
   return {

@@ -394,6 +394,11 @@ function decodeBody(format: Format, body: Buffer): ReceivedSpan[] {
   return decodeExportRequest(plain);
 }
 
+/** Decodes an OTLP protobuf `ExportTraceServiceRequest` (the body of an OTLP/gRPC call, for one). */
+export function decodeProtobufTraces(body: Buffer): ReceivedSpan[] {
+  return decodeBody('protobuf', body);
+}
+
 function decompress(encoding: string | undefined, raw: Buffer): Buffer {
   switch ((encoding ?? 'identity').trim().toLowerCase()) {
     case 'identity':
