@@ -196,6 +196,15 @@ const schema = z
       'Headers sent with every export, key1=value1,key2=value2, percent-encoded (API keys go here; never logged).',
     ),
     OTEL_EXPORTER_OTLP_TRACES_HEADERS: otelHeaders('OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'Headers for trace exports only; merged over OTEL_EXPORTER_OTLP_HEADERS.'),
+    // TLS for the export: read by the exporters themselves, listed here for the documentation
+    OTEL_EXPORTER_OTLP_CERTIFICATE: otelString('PEM file of the CA that signed the OTLP receiver\'s certificate (TLS).'),
+    OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: otelString('CA file for trace exports; wins over OTEL_EXPORTER_OTLP_CERTIFICATE.'),
+    OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: otelString('PEM file of our client certificate (mTLS).'),
+    OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: otelString('Client certificate for trace exports; wins over OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE.'),
+    OTEL_EXPORTER_OTLP_CLIENT_KEY: otelString('PEM file of our client private key (mTLS).'),
+    OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: otelString('Client key for trace exports; wins over OTEL_EXPORTER_OTLP_CLIENT_KEY.'),
+    OTEL_EXPORTER_OTLP_INSECURE: otelBool('OTEL_EXPORTER_OTLP_INSECURE', 'grpc only: true allows a plain-text connection when the endpoint has no scheme.'),
+    OTEL_EXPORTER_OTLP_TRACES_INSECURE: otelBool('OTEL_EXPORTER_OTLP_TRACES_INSECURE', 'grpc only: OTEL_EXPORTER_OTLP_INSECURE for trace exports.'),
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otelEnum(
       'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
       OTLP_PROTOCOLS,
