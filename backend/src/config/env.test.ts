@@ -89,6 +89,16 @@ describe('parseEnv', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('when OTEL_NODE_ENABLED_INSTRUMENTATIONS names only instrumentations this service does not load, then none is enabled, with a warning', () => {
+    const { env, warnings } = parseEnvWithWarnings({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'express,fs' });
+    expect(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS).toEqual([]);
+    expect(warnings.map((warning) => warning.message)).toEqual([
+      expect.stringMatching(/"express" is not supported \(this service does not load it\)/),
+      expect.stringMatching(/"fs" is not supported/),
+      expect.stringMatching(/names nothing usable; using nothing/),
+    ]);
+  });
+
   it('when OTEL_EXPORTER_OTLP_HEADERS is malformed, then the warning names the variable but never the value', () => {
     const { warnings } = parseEnvWithWarnings({ OTEL_EXPORTER_OTLP_HEADERS: 'x-honeycomb-team: abc123secret' });
     expect(warnings).toHaveLength(1);

@@ -155,6 +155,8 @@ const schema = z
       INSTRUMENTATIONS,
       'Instrumentations to use, by their auto-instrumentations-node name: http, pg, ioredis, undici (default all four).',
       UNUSED_INSTRUMENTATIONS,
+      // as in auto-instrumentations-node: a list of names enables exactly those, even if none is ours
+      'nothing',
     ),
     OTEL_NODE_DISABLED_INSTRUMENTATIONS: otelList(
       'OTEL_NODE_DISABLED_INSTRUMENTATIONS',

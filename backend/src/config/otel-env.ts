@@ -81,6 +81,8 @@ export const otelList = <const T extends string>(
   fallback: readonly T[],
   description: string,
   unsupported: Record<string, string> = {},
+  /** What a list naming nothing usable means: the fallback (default), or nothing at all. */
+  whenNothingUsable: 'fallback' | 'nothing' = 'fallback',
 ) =>
   z
     .string()
@@ -94,8 +96,9 @@ export const otelList = <const T extends string>(
         warnEnv(name, `${name}: "${entry}" is not supported (${why}); it is ignored`);
       }
       if (known.length === 0) {
-        warnEnv(name, `${name}="${value}" names nothing usable; using ${fallback.join(',') || 'nothing'}`);
-        return [...fallback];
+        const used = whenNothingUsable === 'nothing' ? [] : [...fallback];
+        warnEnv(name, `${name}="${value}" names nothing usable; using ${used.join(',') || 'nothing'}`);
+        return used;
       }
       return known;
     })
