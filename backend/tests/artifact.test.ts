@@ -20,7 +20,9 @@ describe('the built artifact, as ops deploy it (the Dockerfile runs the same scr
     dir = await mkdtemp(path.join(tmpdir(), 'rab-artifact-'));
     out = path.join(dir, 'app');
     gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
-    await run(path.join(ROOT, 'scripts/build-artifact.sh'), [out], { cwd: ROOT, env: process.env, maxBuffer: 16 * 1024 * 1024 });
+    // the global setup has just compiled backend/dist with the same `npm run build`; compiling
+    // again here would rewrite files that other test files' servers are loading
+    await run(path.join(ROOT, 'scripts/build-artifact.sh'), ['--skip-build', out], { cwd: ROOT, env: process.env, maxBuffer: 16 * 1024 * 1024 });
     const production = {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
