@@ -99,6 +99,11 @@ describe('parseEnv', () => {
     ]);
   });
 
+  it('when an endpoint that is not a URL carries credentials, then the warning leaves them out', () => {
+    const { warnings } = parseEnvWithWarnings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:hunter2@otel:4318' });
+    expect(warnings[0]!.message).toMatch(/^OTEL_EXPORTER_OTLP_ENDPOINT="\[REDACTED\]@otel:4318" is not an absolute URL/);
+  });
+
   it('when OTEL_EXPORTER_OTLP_HEADERS is malformed, then the warning names the variable but never the value', () => {
     const { warnings } = parseEnvWithWarnings({ OTEL_EXPORTER_OTLP_HEADERS: 'x-honeycomb-team: abc123secret' });
     expect(warnings).toHaveLength(1);

@@ -127,7 +127,9 @@ export const otelUrl = (name: string, description: string) =>
       if (blank(value)) return undefined;
       const trimmed = value.trim();
       if (URL.canParse(trimmed) && /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return trimmed;
-      warnEnv(name, `${name}="${value}" is not an absolute URL such as http://localhost:4318; using the default`);
+      // credentials written into a URL (user:password@) stay out of the log line
+      const shown = value.replace(/^([^@]*\/\/)?[^/@]*@/, '$1[REDACTED]@');
+      warnEnv(name, `${name}="${shown}" is not an absolute URL such as http://localhost:4318; using the default`);
       return undefined;
     })
     .describe(description);
