@@ -85,8 +85,9 @@ describe('the standard OTEL_* variables, set as an operator would, on the real s
           ...base,
           OTEL_TRACES_EXPORTER: 'zipkin',
           OTEL_EXPORTER_ZIPKIN_ENDPOINT: zipkin.url,
-          OTEL_PROPAGATORS: 'jaeger',
+          OTEL_PROPAGATORS: 'jaeger,b3',
           OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http',
+          OTEL_LOG_LEVEL: 'trace',
         },
       }),
     ]);
@@ -183,5 +184,17 @@ describe('the standard OTEL_* variables, set as an operator would, on the real s
     expect(span).toMatchObject({ parentId: 'e'.repeat(16), localEndpoint: { serviceName: 'renovation-agent-backend' } });
     expect(zipkin.spans.filter((candidate) => candidate.traceId === traceId).map((candidate) => candidate.kind)).toEqual(['SERVER']);
     expect(c.logs().find((line) => line.msg.startsWith('tracing started'))).toMatchObject({ exporters: ['zipkin'], instrumentations: ['http'] });
+  });
+
+  it('when OTEL_PROPAGATORS also names b3, then a single-header B3 trace is continued too', async () => {
+    const traceId = 'f'.repeat(32);
+    const response = await sessionOn(c, { b3: `${traceId}-${'1'.repeat(16)}-1` });
+    expect(response.headers.get('x-trace-id')).toBe(traceId);
+    expect(await until(() => zipkin.spans.find((candidate) => candidate.traceId === traceId), 'the B3 span')).toMatchObject({ parentId: '1'.repeat(16) });
+  });
+
+  it('when OTEL_LOG_LEVEL=trace (not a spec level), then it starts with a warning and diagnostics at info', () => {
+    expect(warningsAbout(c, 'OTEL_LOG_LEVEL').map((line) => line.msg)).toEqual([expect.stringMatching(/OTEL_LOG_LEVEL="trace" is not supported.*using "info"/)]);
+    expect(c.logs().some((line) => line.component === 'otel' && line.level === 'debug')).toBe(false);
   });
 });
