@@ -88,7 +88,7 @@ describe('production configuration, the export budget and the trusted edge', () 
   it('when NODE_ENV=production chooses the sampler, then the start line says so', () => {
     const started = production.logs().find((line) => line.msg.startsWith('tracing started'));
     expect(started).toMatchObject({ sampler: 'parentbased_traceidratio', ratio: 0.1, samplerDefaultedBy: 'NODE_ENV=production', trustedEdge: true });
-    expect(started?.msg).toMatch(/NODE_ENV=production sets the sampler to parentbased_traceidratio at 0.1/);
+    expect(started?.msg).toMatch(/NODE_ENV=production defaults apply: sampler parentbased_traceidratio, ratio 0.1/);
   });
 
   it('when the edge is trusted, then every sampled traceparent is followed even with no trusted-samples budget', async () => {

@@ -51,7 +51,8 @@ export function telemetryOptionsFromEnv(
   const resourceAttributes = env.OTEL_RESOURCE_ATTRIBUTES ? parseKeyPairsIntoRecord(env.OTEL_RESOURCE_ATTRIBUTES) : {};
   const serviceName = env.OTEL_SERVICE_NAME ?? resourceAttributes['service.name'] ?? defaultServiceName;
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
-  const productionDefault = production && env.OTEL_TRACES_SAMPLER === undefined;
+  // production lowers the default sampler and ratio; the start-up line says so when either default is in use
+  const productionDefault = production && (env.OTEL_TRACES_SAMPLER === undefined || env.OTEL_TRACES_SAMPLER_ARG === undefined);
   let maxExportBatchSize = env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE;
   if (maxExportBatchSize > env.OTEL_BSP_MAX_QUEUE_SIZE) {
     diagLogger.warn(

@@ -139,7 +139,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     },
     sampler.defaultedBy === undefined
       ? 'tracing started'
-      : `tracing started; ${sampler.defaultedBy} sets the sampler to ${sampler.name} at ${sampler.ratio} (OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG override it)`,
+      : `tracing started; ${sampler.defaultedBy} defaults apply: sampler ${sampler.name}, ratio ${sampler.ratio} (OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG override them)`,
   );
 
   return {
