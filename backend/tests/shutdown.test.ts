@@ -67,7 +67,7 @@ describe('graceful shutdown', () => {
     expect(server.logs().at(-1)).toMatchObject({ msg: 'shutdown complete', exitCode: 0, failedSteps: 0 });
   });
 
-  it('when a second signal arrives during shutdown, then the process exits at once', async () => {
+  it('when a second signal arrives well into shutdown (not a repeat of the first), then the process exits at once', async () => {
     const databaseUrl = inject('databaseUrl');
     server = await startServer({ env: { ...testEnv(databaseUrl), LOG_LEVEL: 'debug', SHUTDOWN_TIMEOUT_MS: '30000' } });
     const token = await tokenFor(uniqueUser());
@@ -78,6 +78,8 @@ describe('graceful shutdown', () => {
       await server.waitForLog((line) => line.msg === 'request started' && line.path === `/api/sessions/${session.id}`);
       server.child.kill('SIGTERM');
       await server.waitForLog((line) => line.msg === 'shutting down');
+      // within a second it would be the same request repeated (npm, process-group kills)
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
       const { code, ms } = await server.stop('SIGTERM');
       expect(code).toBe(143);
       expect(ms).toBeLessThan(2_000);

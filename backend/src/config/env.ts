@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { collectWarnings, otelBool, otelEnum, otelHeaders, otelInt, otelList, otelString, otelUrl, warnEnv, type EnvWarning } from './otel-env';
 
 /**
  * The only reader of `process.env`. One schema: every variable has a default or is
- * required, and a description that the README's table repeats. OpenTelemetry's own
- * libraries also read the `OTEL_EXPORTER_OTLP_*` variables themselves (endpoint,
- * headers, compression, timeout, per-signal overrides); they are validated here so
- * that a bad value stops start-up instead of silently disabling export.
+ * required, and a description that the README's table repeats. Our own variables are
+ * strict: a bad value stops start-up, naming the variable. The `OTEL_*` variables follow
+ * the OpenTelemetry specification's parsing rules instead (otel-env.ts): a bad value is
+ * a warning and start-up goes on. The OTLP exporters also read `OTEL_EXPORTER_OTLP_*`
+ * themselves (headers, certificates); those are checked here too.
  */
 
 const bool = (description: string, fallback: boolean) =>
@@ -70,7 +72,8 @@ function genAIContentCapture(value: string | undefined): boolean {
   const normal = (value ?? '').trim().toLowerCase();
   if (CAPTURE_ON.includes(normal)) return true;
   if (!CAPTURE_OFF.includes(normal)) {
-    process.emitWarning(
+    warnEnv(
+      'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
       `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="${value}" is not one of true, false, SPAN_ONLY, EVENT_ONLY, ` +
         'SPAN_AND_EVENT, NO_CONTENT: content capture stays off',
     );
@@ -83,6 +86,7 @@ const CORS_ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$/;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const OTEL_LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
 const SAMPLERS = [
   'always_on',
   'always_off',
@@ -91,13 +95,25 @@ const SAMPLERS = [
   'parentbased_always_off',
   'parentbased_traceidratio',
 ] as const;
+/** Spec sampler names that @opentelemetry/sdk-node does not build from the environment either. */
+const UNSUPPORTED_SAMPLERS: Record<string, string> = {
+  xray: 'the AWS X-Ray remote sampler is not bundled, as in @opentelemetry/sdk-node',
+  jaeger_remote: 'the Jaeger remote sampler is not bundled, as in @opentelemetry/sdk-node',
+  parentbased_jaeger_remote: 'the Jaeger remote sampler is not bundled, as in @opentelemetry/sdk-node',
+};
+const RESOURCE_DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance', 'container', 'all', 'none'] as const;
+/** The instrumentations this service loads, by the names auto-instrumentations-node gives them. */
+const INSTRUMENTATIONS = ['http', 'pg', 'ioredis', 'undici'] as const;
+const UNUSED_INSTRUMENTATIONS: Record<string, string> = Object.fromEntries(
+  ['express', 'router', 'fs', 'dns', 'net', 'socket.io', 'pino', 'redis', 'grpc'].map((name) => [name, 'this service does not load it']),
+);
 
 const schema = z
   .object({
     NODE_ENV: z
       .enum(['development', 'test', 'production'])
       .default('development')
-      .describe('Runtime mode. production requires DATABASE_URL and JWT_SECRET and samples 10% of traces by default.'),
+      .describe('Runtime mode. production requires DATABASE_URL, JWT_SECRET and GEMINI_API_KEY and samples 10% of traces by default.'),
     HOST: z.string().min(1).default('0.0.0.0').describe('Interface the HTTP server binds to.'),
     PORT: int('TCP port of the HTTP server (0 picks a free port).', 3000, { max: 65535 }),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('Application log level (pino).'),
@@ -159,12 +175,9 @@ const schema = z
       .describe(
         'Record system instructions, prompts, replies and tool arguments/results on AI spans: true or SPAN_ONLY or SPAN_AND_EVENT (on spans), false, NO_CONTENT or EVENT_ONLY (not recorded: no GenAI events are emitted). Off by default: it is user data.',
       ),
-    OTEL_SEMCONV_STABILITY_OPT_IN: z
-      .string()
-      .default('')
-      .describe(
-        'Semantic-convention opt-ins (comma separated). gen_ai_latest_experimental is accepted and changes nothing: AI spans always follow the latest GenAI conventions.',
-      ),
+    OTEL_SEMCONV_STABILITY_OPT_IN: otelString(
+      'Semantic-convention opt-ins (comma separated). gen_ai_latest_experimental is accepted and changes nothing: AI spans always follow the latest GenAI conventions.',
+    ),
     TRACE_VIEWER_URL: z
       .string()
       .optional()
@@ -180,74 +193,161 @@ const schema = z
       false,
     ),
 
-    OTEL_SDK_DISABLED: bool('Disable tracing entirely: nothing is patched and nothing exported.', false),
-    OTEL_SERVICE_NAME: optionalString('service.name of every span (default renovation-agent-backend).'),
-    OTEL_RESOURCE_ATTRIBUTES: optionalString('Extra resource attributes, key1=value1,key2=value2; they win over the defaults.'),
-    OTEL_TRACES_EXPORTER: z
-      .string()
-      .default('otlp')
-      .refine((value) => value.split(',').every((name) => ['otlp', 'console', 'none'].includes(name.trim())), {
-        message: 'expected otlp, console or none (comma separated)',
-      })
-      .describe('Where spans go: otlp, console or none.'),
-    OTEL_EXPORTER_OTLP_ENDPOINT: url('Base URL of the OTLP/HTTP receiver; /v1/traces is appended (default http://localhost:4318).'),
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url('Full URL for traces; wins over OTEL_EXPORTER_OTLP_ENDPOINT.'),
-    OTEL_EXPORTER_OTLP_HEADERS: optionalString('Headers sent with every export, key1=value1,key2=value2 (API keys go here).'),
-    OTEL_EXPORTER_OTLP_TRACES_HEADERS: optionalString('Headers for trace exports only; merged over OTEL_EXPORTER_OTLP_HEADERS.'),
-    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z
-      .enum(['http/protobuf', 'http/json'])
-      .optional()
-      .describe('OTLP encoding for traces; wins over OTEL_EXPORTER_OTLP_PROTOCOL.'),
-    OTEL_EXPORTER_OTLP_PROTOCOL: z
-      .enum(['http/protobuf', 'http/json'])
-      .default('http/protobuf')
-      .describe('OTLP encoding: http/protobuf or http/json (gRPC is not bundled).'),
-    OTEL_EXPORTER_OTLP_COMPRESSION: z.enum(['gzip', 'none']).optional().describe('Compress exports with gzip.'),
-    OTEL_EXPORTER_OTLP_TIMEOUT: int('Timeout of one export request in ms.', 10_000, { min: 1 }),
-    OTEL_TRACES_SAMPLER: z.enum(SAMPLERS).optional().describe('Sampler (spec names). Default parentbased_always_on; parentbased_traceidratio in production.'),
+    OTEL_SDK_DISABLED: otelBool('OTEL_SDK_DISABLED', 'Disable tracing entirely: nothing is patched and nothing exported. Only true (any case) is true.'),
+    OTEL_SERVICE_NAME: otelString('service.name of every span (default renovation-agent-backend; the worker: renovation-agent-worker).'),
+    OTEL_RESOURCE_ATTRIBUTES: otelString('Extra resource attributes, key1=value1,key2=value2; they win over the detected ones.'),
+    OTEL_NODE_RESOURCE_DETECTORS: otelList(
+      'OTEL_NODE_RESOURCE_DETECTORS',
+      RESOURCE_DETECTORS,
+      ['env', 'host', 'os', 'serviceinstance'],
+      'Resource detectors: env, host, os, process, serviceinstance, container, all or none.',
+    ),
+    OTEL_NODE_ENABLED_INSTRUMENTATIONS: otelList(
+      'OTEL_NODE_ENABLED_INSTRUMENTATIONS',
+      INSTRUMENTATIONS,
+      INSTRUMENTATIONS,
+      'Instrumentations to use, by their auto-instrumentations-node name: http, pg, ioredis, undici (default all four).',
+      UNUSED_INSTRUMENTATIONS,
+      // as in auto-instrumentations-node: a list of names enables exactly those, even if none is ours
+      'nothing',
+    ),
+    OTEL_NODE_DISABLED_INSTRUMENTATIONS: otelList(
+      'OTEL_NODE_DISABLED_INSTRUMENTATIONS',
+      INSTRUMENTATIONS,
+      [],
+      'Instrumentations to leave out (http, pg, ioredis, undici); applied after OTEL_NODE_ENABLED_INSTRUMENTATIONS.',
+      UNUSED_INSTRUMENTATIONS,
+    ),
+    OTEL_TRACES_EXPORTER: otelList(
+      'OTEL_TRACES_EXPORTER',
+      ['otlp', 'zipkin', 'console', 'none'] as const,
+      ['otlp'],
+      'Where spans go: otlp, zipkin, console or none (comma separated).',
+    ),
+    OTEL_METRICS_EXPORTER: otelList(
+      'OTEL_METRICS_EXPORTER',
+      ['otlp', 'prometheus', 'console', 'none'] as const,
+      [],
+      'Accepted for the standard set; this service exports no metrics yet (a warning says so unless none).',
+    ),
+    OTEL_LOGS_EXPORTER: otelList(
+      'OTEL_LOGS_EXPORTER',
+      ['otlp', 'console', 'none'] as const,
+      [],
+      'Accepted for the standard set; logs go to stdout as JSON, not over OTLP yet (a warning says so unless none).',
+    ),
+    OTEL_CONFIG_FILE: otelString('Declarative configuration file: not supported (a warning says so); the OTEL_* variables apply.'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: otelUrl(
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'Base URL of the OTLP receiver; /v1/traces is appended for HTTP (default http://localhost:4318; grpc: http://localhost:4317).',
+    ),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otelUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'Full URL for traces; wins over OTEL_EXPORTER_OTLP_ENDPOINT.'),
+    OTEL_EXPORTER_ZIPKIN_ENDPOINT: otelUrl(
+      'OTEL_EXPORTER_ZIPKIN_ENDPOINT',
+      'Zipkin collector URL when OTEL_TRACES_EXPORTER includes zipkin (default http://localhost:9411/api/v2/spans).',
+    ),
+    OTEL_EXPORTER_OTLP_HEADERS: otelHeaders(
+      'OTEL_EXPORTER_OTLP_HEADERS',
+      'Headers sent with every export, key1=value1,key2=value2, percent-encoded (API keys go here; never logged).',
+    ),
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: otelHeaders('OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'Headers for trace exports only; merged over OTEL_EXPORTER_OTLP_HEADERS.'),
+    // TLS for the export: read by the exporters themselves, listed here for the documentation
+    OTEL_EXPORTER_OTLP_CERTIFICATE: otelString('PEM file of the CA that signed the OTLP receiver\'s certificate (TLS).'),
+    OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: otelString('CA file for trace exports; wins over OTEL_EXPORTER_OTLP_CERTIFICATE.'),
+    OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: otelString('PEM file of our client certificate (mTLS).'),
+    OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: otelString('Client certificate for trace exports; wins over OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE.'),
+    OTEL_EXPORTER_OTLP_CLIENT_KEY: otelString('PEM file of our client private key (mTLS).'),
+    OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: otelString('Client key for trace exports; wins over OTEL_EXPORTER_OTLP_CLIENT_KEY.'),
+    OTEL_EXPORTER_OTLP_INSECURE: otelBool('OTEL_EXPORTER_OTLP_INSECURE', 'grpc only: true allows a plain-text connection when the endpoint has no scheme.'),
+    OTEL_EXPORTER_OTLP_TRACES_INSECURE: otelBool('OTEL_EXPORTER_OTLP_TRACES_INSECURE', 'grpc only: OTEL_EXPORTER_OTLP_INSECURE for trace exports.'),
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otelEnum(
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+      OTLP_PROTOCOLS,
+      undefined,
+      'OTLP transport for traces; wins over OTEL_EXPORTER_OTLP_PROTOCOL.',
+    ),
+    OTEL_EXPORTER_OTLP_PROTOCOL: otelEnum('OTEL_EXPORTER_OTLP_PROTOCOL', OTLP_PROTOCOLS, 'http/protobuf', 'OTLP transport: http/protobuf, http/json or grpc.'),
+    OTEL_EXPORTER_OTLP_COMPRESSION: otelEnum('OTEL_EXPORTER_OTLP_COMPRESSION', ['gzip', 'none'] as const, undefined, 'Compress exports: gzip or none.'),
+    OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: otelEnum(
+      'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION',
+      ['gzip', 'none'] as const,
+      undefined,
+      'Compression for trace exports; wins over OTEL_EXPORTER_OTLP_COMPRESSION.',
+    ),
+    OTEL_EXPORTER_OTLP_TIMEOUT: otelInt('OTEL_EXPORTER_OTLP_TIMEOUT', 10_000, 'Timeout of one export request (with its retries) in ms.', { min: 1 }),
+    OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: otelInt(
+      'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
+      undefined,
+      'Timeout of one trace export request in ms; wins over OTEL_EXPORTER_OTLP_TIMEOUT.',
+      { min: 1 },
+    ),
+    OTEL_TRACES_SAMPLER: otelEnum(
+      'OTEL_TRACES_SAMPLER',
+      SAMPLERS,
+      undefined,
+      'Sampler (spec names). Default parentbased_always_on; parentbased_traceidratio in production.',
+      UNSUPPORTED_SAMPLERS,
+    ),
     OTEL_TRACES_SAMPLER_ARG: z
       .string()
       .optional()
-      .transform((value, ctx) => {
+      .transform((value) => {
         if (value === undefined || value.trim() === '') return undefined;
-        const ratio = Number(value);
-        if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
-          ctx.addIssue({ code: 'custom', message: `expected a ratio between 0 and 1, got "${value}"` });
-          return z.NEVER;
-        }
-        return ratio;
+        const ratio = Number(value.trim());
+        if (Number.isFinite(ratio) && ratio >= 0 && ratio <= 1) return ratio;
+        warnEnv('OTEL_TRACES_SAMPLER_ARG', `OTEL_TRACES_SAMPLER_ARG="${value}" is not a ratio between 0 and 1; it is ignored (the default ratio applies)`);
+        return undefined;
       })
       .describe('Sampling ratio for the traceidratio samplers (default 1, production 0.1).'),
+    TRACE_TRUSTED_EDGE: bool(
+      'true behind a gateway that strips or sets traceparent: an incoming sampled traceparent is always followed. false (public edge): it spends the trusted-samples budget.',
+      false,
+    ),
     TRACE_TRUSTED_SAMPLES_PER_SECOND: int(
-      'Trust boundary: traces per second that x-force-sample, critical operations or an incoming sampled traceparent may force; beyond, the ratio decides (0: never).',
+      'Trust boundary: traces per second that x-force-sample, critical operations or (unless TRACE_TRUSTED_EDGE) an incoming sampled traceparent may force; beyond, the ratio decides (0: never).',
       100,
     ),
-    TRACE_TRUSTED_SAMPLES_BURST: int('Burst allowed on top of TRACE_TRUSTED_SAMPLES_PER_SECOND (default: the same number).', -1, { min: -1 }),
-    TRACE_EXPORT_BUFFER_SPANS: int('Spans kept while the trace backend is unreachable; beyond, the oldest are dropped and counted.', 20_000, { min: 100 }),
+    TRACE_TRUSTED_SAMPLES_BURST: int('Burst allowed on top of TRACE_TRUSTED_SAMPLES_PER_SECOND (-1 or unset: the same number as the rate).', -1, { min: -1 }),
+    TRACE_EXPORT_BUFFER_SPANS: int(
+      'Outage buffer: spans kept while the trace backend is unreachable, on top of the batch queue; beyond, the oldest are dropped and counted.',
+      20_000,
+      { min: 100 },
+    ),
     TRACE_EXPORT_RETRY_MAX_DELAY_MS: int('Longest pause between two export attempts during an outage.', 30_000, { min: 100 }),
-    OTEL_BSP_SCHEDULE_DELAY: int('Delay between two batch exports in ms.', 5000),
-    OTEL_BSP_MAX_QUEUE_SIZE: int('Spans kept waiting for export; beyond it new spans are dropped.', 2048, { min: 1 }),
-    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: int('Spans per export request.', 512, { min: 1 }),
-    OTEL_BSP_EXPORT_TIMEOUT: int('Time allowed for one batch export in ms.', 30_000, { min: 1 }),
-    OTEL_LOG_LEVEL: z
-      .string()
-      .default('warn')
-      .transform((value) => value.toLowerCase())
-      .pipe(z.enum(OTEL_LOG_LEVELS))
-      .describe('Level of the SDK diagnostics, written through the application logger.'),
-    OTEL_PROPAGATORS: z
-      .string()
-      .default('tracecontext,baggage')
-      .refine((value) => value.split(',').every((name) => ['tracecontext', 'baggage', 'none'].includes(name.trim())), {
-        message: 'expected tracecontext, baggage or none (comma separated)',
-      })
-      .describe('Context propagation formats.'),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV !== 'production') return;
-    for (const key of ['DATABASE_URL', 'JWT_SECRET', 'GEMINI_API_KEY'] as const) {
-      if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
-    }
+    OTEL_BSP_SCHEDULE_DELAY: otelInt('OTEL_BSP_SCHEDULE_DELAY', 5000, 'Delay between two batch exports in ms.'),
+    OTEL_BSP_MAX_QUEUE_SIZE: otelInt('OTEL_BSP_MAX_QUEUE_SIZE', 2048, 'Spans waiting in the batch queue; beyond it new spans are dropped.', { min: 1 }),
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: otelInt(
+      'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+      128,
+      'Spans per export request, at most OTEL_BSP_MAX_QUEUE_SIZE (default 128, not the spec 512: serialising 512 spans stalls the event loop for ms).',
+      { min: 1 },
+    ),
+    OTEL_BSP_EXPORT_TIMEOUT: otelInt('OTEL_BSP_EXPORT_TIMEOUT', 30_000, 'Time allowed for one export attempt in ms; a slower one counts as failed and is retried.', { min: 1 }),
+    OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: otelInt('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', undefined, 'Longest string attribute value; longer ones are truncated (default unlimited).'),
+    OTEL_ATTRIBUTE_COUNT_LIMIT: otelInt('OTEL_ATTRIBUTE_COUNT_LIMIT', undefined, 'Most attributes per span, event and link (default 128).'),
+    OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: otelInt(
+      'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+      undefined,
+      'Longest span attribute value; wins over OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT.',
+    ),
+    OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: otelInt('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', undefined, 'Most attributes per span; wins over OTEL_ATTRIBUTE_COUNT_LIMIT.'),
+    OTEL_SPAN_EVENT_COUNT_LIMIT: otelInt('OTEL_SPAN_EVENT_COUNT_LIMIT', undefined, 'Most events per span (default 128).'),
+    OTEL_SPAN_LINK_COUNT_LIMIT: otelInt('OTEL_SPAN_LINK_COUNT_LIMIT', undefined, 'Most links per span (default 128).'),
+    OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT: otelInt('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', undefined, 'Most attributes per span event (default 128).'),
+    OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: otelInt('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', undefined, 'Most attributes per span link (default 128).'),
+    OTEL_LOG_LEVEL: otelEnum(
+      'OTEL_LOG_LEVEL',
+      OTEL_LOG_LEVELS,
+      'info',
+      'Level of the OpenTelemetry diagnostics (own level, whatever LOG_LEVEL says), written as JSON lines with component "otel".',
+    ),
+    OTEL_PROPAGATORS: otelList(
+      'OTEL_PROPAGATORS',
+      ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'none'] as const,
+      ['tracecontext', 'baggage'],
+      'Context propagation formats: tracecontext, baggage, b3, b3multi, jaeger or none (x-request-id is always propagated).',
+      { xray: 'not bundled', ottrace: 'not bundled' },
+    ),
   });
 
 export type Env = z.output<typeof schema>;
@@ -268,21 +368,44 @@ export class EnvError extends Error {
   }
 }
 
-export function parseEnv(source: Record<string, string | undefined>): Readonly<Env> {
-  const result = schema.safeParse(source);
-  if (!result.success) {
-    throw new EnvError(result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+const PRODUCTION_REQUIRED = ['DATABASE_URL', 'JWT_SECRET', 'GEMINI_API_KEY'] as const;
+
+/**
+ * Parses the environment: every problem at once (a value that does not parse and a
+ * variable production requires alike), so one failed start shows the whole list.
+ * `OTEL_*` variables never stop start-up: a bad one is a warning (see otel-env.ts).
+ */
+export function parseEnvWithWarnings(source: Record<string, string | undefined>): { env: Readonly<Env>; warnings: EnvWarning[] } {
+  const { result, warnings } = collectWarnings(() => schema.safeParse(source));
+  const problems = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  if (source.NODE_ENV?.trim() === 'production') {
+    for (const key of PRODUCTION_REQUIRED) {
+      if (source[key] === undefined || source[key].trim() === '') problems.push(`${key}: is required when NODE_ENV=production`);
+    }
   }
-  return Object.freeze(result.data);
+  if (problems.length > 0 || !result.success) throw new EnvError(problems);
+  return { env: Object.freeze(result.data), warnings };
 }
 
-let cached: Readonly<Env> | undefined;
+export function parseEnv(source: Record<string, string | undefined>): Readonly<Env> {
+  return parseEnvWithWarnings(source).env;
+}
+
+let cached: { env: Readonly<Env>; warnings: EnvWarning[] } | undefined;
 
 /** The process environment, parsed once. */
 export function getEnv(): Readonly<Env> {
-  cached ??= parseEnv(process.env);
-  return cached;
+  cached ??= parseEnvWithWarnings(process.env);
+  return cached.env;
 }
+
+/** What was wrong with the `OTEL_*` variables (start-up went on with the value each names). */
+export function getEnvWarnings(): readonly EnvWarning[] {
+  getEnv();
+  return cached!.warnings;
+}
+
+export type { EnvWarning };
 
 /** Parses the environment, or prints what is wrong and exits 1: for entry points. */
 export function getEnvOrExit(): Readonly<Env> {

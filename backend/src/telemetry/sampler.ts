@@ -47,6 +47,12 @@ export interface AppSamplerOptions {
   housekeeping?: RegExp;
   /** Forced and remote-parent-sampled decisions allowed per second (and at once); beyond, the ratio decides. */
   trusted: TokenBucket;
+  /**
+   * Behind a gateway that sets or strips `traceparent` (TRACE_TRUSTED_EDGE): a sampled
+   * remote parent is followed as the spec's parent-based sampler does, without spending
+   * the budget. Off at a public edge, where anyone can send a sampled traceparent.
+   */
+  trustRemoteSampled?: boolean;
 }
 
 function stripSlash(path: string): string {
@@ -60,7 +66,8 @@ function stripSlash(path: string): string {
  *   sampling time), even under an incoming unsampled `traceparent`;
  * - **trust boundary**: forcing, and a *sampled* incoming `traceparent`, are decisions
  *   anyone on the internet can make for us. Beyond a token bucket (default 100/s) they
- *   fall back to the ratio; the trace id is still continued either way.
+ *   fall back to the ratio; the trace id is still continued either way. Behind a
+ *   trusted edge (`trustRemoteSampled`) a sampled parent is simply followed.
  * Local children follow their parent (one decision per trace). `always_off` stays off.
  * Housekeeping roots (BullMQ's timers) are never sampled.
  */
@@ -90,7 +97,7 @@ export class AppSampler implements Sampler {
       }
     }
     if (this.honoursParent && parent?.isRemote === true && trace.isSpanContextValid(parent) && (parent.traceFlags & TraceFlags.SAMPLED) !== 0) {
-      if (this.options.trusted.take()) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+      if (this.options.trustRemoteSampled === true || this.options.trusted.take()) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
       return this.root.shouldSample(ctx, traceId, spanName, spanKind, attributes, links);
     }
     return this.base.shouldSample(ctx, traceId, spanName, spanKind, attributes, links);

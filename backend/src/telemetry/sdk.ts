@@ -1,28 +1,15 @@
-import { ROOT_CONTEXT, context, diag, propagation, trace, type TextMapPropagator } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, diag, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, setGlobalErrorHandler } from '@opentelemetry/core';
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { defaultResource, detectResources, hostDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  RandomIdGenerator,
-  SimpleSpanProcessor,
-  TracerProvider,
-  type IdGenerator,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace';
+import { defaultResource, detectResources, resourceFromAttributes } from '@opentelemetry/resources';
+import { RandomIdGenerator, TracerProvider, type IdGenerator } from '@opentelemetry/sdk-trace';
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from './attributes';
+import { createPropagator, createSpanProcessors, resourceDetectors } from './components';
 import { DIAG_LEVELS, diagLoggerFor } from './diag';
-import { ForceSamplePropagator } from './force-sample';
-import { SpanHygieneProcessor } from './span-hygiene';
-import { ResilientExporter } from './resilient-exporter';
 import { AppSampler, TokenBucket } from './sampler';
 import { CRITICAL_OPERATIONS, HOUSEKEEPING_ROOT_SPANS } from './sampling-rules';
 import { createInstrumentations } from './instrumentations';
-import { RequestIdPropagator } from './request-id';
 import { takePinnedTraceId } from './trace-id';
 import type { Telemetry, TelemetryOptions } from './types';
 
@@ -35,37 +22,6 @@ class PinnableIdGenerator implements IdGenerator {
   generateSpanId(): string {
     return this.random.generateSpanId();
   }
-}
-
-function createPropagator(names: TelemetryOptions['propagators']): TextMapPropagator {
-  const propagators: TextMapPropagator[] = [];
-  if (!names.includes('none')) {
-    if (names.includes('tracecontext')) propagators.push(new W3CTraceContextPropagator());
-    if (names.includes('baggage')) propagators.push(new W3CBaggagePropagator());
-  }
-  propagators.push(new RequestIdPropagator(), new ForceSamplePropagator());
-  return new CompositePropagator({ propagators });
-}
-
-function createSpanProcessors(options: TelemetryOptions): { processors: SpanProcessor[]; otlp: ResilientExporter | undefined } {
-  // first, so that every exporter sees trimmed, redacted spans
-  const processors: SpanProcessor[] = [new SpanHygieneProcessor()];
-  let otlp: ResilientExporter | undefined;
-  if (options.exporters.includes('none')) return { processors, otlp };
-  if (options.exporters.includes('otlp')) {
-    const inner = options.protocol === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtoTraceExporter();
-    otlp = new ResilientExporter(inner, {
-      logger: options.logger,
-      target: options.exportTarget,
-      maxBufferedSpans: options.buffer.maxSpans,
-      // serialising 512 spans blocks the event loop for milliseconds: send in steps of 128
-      maxBatchSize: Math.min(options.batch.maxExportBatchSize, 128),
-      maxRetryDelayMs: options.buffer.maxRetryDelayMs,
-    });
-    processors.push(new BatchSpanProcessor({ exporter: otlp, ...options.batch }));
-  }
-  if (options.exporters.includes('console')) processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
-  return { processors, otlp };
 }
 
 function withTimeout(work: Promise<unknown>, timeoutMs: number, onTimeout: () => void): Promise<void> {
@@ -127,10 +83,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     return { enabled: false, forceFlush: async () => {}, shutdown: async () => undefined };
   }
 
-  diag.setLogger(diagLoggerFor(options.logger), { logLevel: DIAG_LEVELS[options.diagLogLevel] ?? DIAG_LEVELS.warn });
+  diag.setLogger(diagLoggerFor(options.diagLogger), { logLevel: DIAG_LEVELS[options.diagLogLevel] ?? DIAG_LEVELS.info });
   setGlobalErrorHandler(throttledErrorHandler(options));
 
-  const detected = detectResources({ detectors: [hostDetector, serviceInstanceIdDetector] });
+  const detected = detectResources({ detectors: resourceDetectors(options.resourceDetectors) });
   const resource = defaultResource()
     .merge(detected)
     .merge(
@@ -151,7 +107,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       criticalOperations: CRITICAL_OPERATIONS,
       housekeeping: HOUSEKEEPING_ROOT_SPANS,
       trusted: new TokenBucket(options.sampler.trustedPerSecond, options.sampler.trustedBurst),
+      trustRemoteSampled: options.sampler.trustedEdge,
     }),
+    spanLimits: options.spanLimits,
     spanProcessors: processors,
     idGenerator: new PinnableIdGenerator(),
   });
@@ -163,16 +121,25 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     instrumentations: createInstrumentations(options),
   });
 
+  const { sampler } = options;
   options.logger.info(
     {
       component: 'otel',
       service: options.resource.serviceName,
       exporters: options.exporters,
       target: options.exporters.includes('otlp') ? options.exportTarget : undefined,
-      sampler: options.sampler.name,
-      ratio: options.sampler.ratio,
+      protocol: options.exporters.includes('otlp') ? options.protocol : undefined,
+      sampler: sampler.name,
+      ratio: sampler.ratio,
+      samplerDefaultedBy: sampler.defaultedBy,
+      trustedEdge: sampler.trustedEdge,
+      propagators: options.propagators,
+      instrumentations: options.instrumentations,
+      memoryBudgetSpans: otlp ? options.batch.maxQueueSize + options.buffer.maxSpans : undefined,
     },
-    'tracing started',
+    sampler.defaultedBy === undefined
+      ? 'tracing started'
+      : `tracing started; ${sampler.defaultedBy} defaults apply: sampler ${sampler.name}, ratio ${sampler.ratio} (OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG override them)`,
   );
 
   return {

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { captureLogs } from '../../tests/helpers/log-capture';
 import { ShutdownManager } from './shutdown-manager';
 
-function setup(timeoutMs = 1_000) {
+function setup(timeoutMs = 1_000, repeatWindowMs = 50) {
   const { lines, logger } = captureLogs();
   const exits: number[] = [];
-  const manager = new ShutdownManager({ logger, timeoutMs, exit: (code) => exits.push(code) });
+  const manager = new ShutdownManager({ logger, timeoutMs, repeatWindowMs, exit: (code) => exits.push(code) });
   return { manager, exits, lines };
 }
 
@@ -48,11 +48,26 @@ describe('ShutdownManager', () => {
     expect(lines.find((line) => line.msg === 'shutdown deadline passed; exiting anyway')).toMatchObject({ pending: 'stuck' });
   });
 
-  it('when a second signal arrives, then it exits at once with the signal code', async () => {
+  it('when the signal is repeated just after the first (npm forwarding Ctrl-C, a process-group kill), then it is the same request and shutdown completes with 0', async () => {
+    const { manager, exits, lines } = setup(1_000, 1_000);
+    let release!: () => void;
+    manager.register('slow', () => new Promise<void>((resolve) => (release = resolve)));
+    manager.onSignal('SIGINT');
+    manager.onSignal('SIGINT');
+    manager.onSignal('SIGTERM');
+    expect(exits).toEqual([]);
+    expect(lines.filter((line) => line.msg === 'signal repeated while shutting down: same request, shutdown goes on')).toHaveLength(2);
+    release();
+    expect(await manager.shutdown('ignored')).toBe(0);
+    expect(exits).toEqual([0]);
+  });
+
+  it('when a second signal arrives after the repeat window, then it exits at once with the signal code', async () => {
     const { manager, exits } = setup();
     let release!: () => void;
     manager.register('slow', () => new Promise<void>((resolve) => (release = resolve)));
     manager.onSignal('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 80));
     manager.onSignal('SIGINT');
     expect(exits).toEqual([130]);
     release();

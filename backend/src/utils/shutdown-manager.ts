@@ -23,6 +23,12 @@ export interface ShutdownManagerOptions {
   timeoutMs?: number;
   /** How the process ends; replaced in tests. */
   exit?: (code: number) => void;
+  /**
+   * A signal within this long after the first is the same request (default 1 s): Ctrl-C
+   * in a terminal reaches node and npm, and npm forwards it again ~2 ms later; a
+   * supervisor signals the whole process group. Only a signal after it means "exit now".
+   */
+  repeatWindowMs?: number;
 }
 
 /** Well-known orders: lower runs first. */
@@ -42,7 +48,8 @@ const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 /**
  * Runs registered handlers once, in a defined order (by `order`, then registration),
  * on SIGTERM/SIGINT or on demand, all under one deadline. A failing handler is logged
- * and the rest still run. A second signal exits at once. Exit code 0 when every
+ * and the rest still run. A signal repeated within `repeatWindowMs` is the same request;
+ * a later one exits at once. Exit code 0 when every
  * handler succeeded, 1 otherwise or when the deadline passed.
  */
 export class ShutdownManager {
@@ -50,12 +57,15 @@ export class ShutdownManager {
   private readonly logger: Logger;
   private readonly timeoutMs: number;
   private readonly exit: (code: number) => void;
+  private readonly repeatWindowMs: number;
   private running: Promise<number> | undefined;
+  private firstSignalAt: number | undefined;
 
-  constructor({ logger, timeoutMs = 10_000, exit = (code) => process.exit(code) }: ShutdownManagerOptions) {
+  constructor({ logger, timeoutMs = 10_000, exit = (code) => process.exit(code), repeatWindowMs = 1_000 }: ShutdownManagerOptions) {
     this.logger = logger;
     this.timeoutMs = timeoutMs;
     this.exit = exit;
+    this.repeatWindowMs = repeatWindowMs;
   }
 
   get isShuttingDown(): boolean {
@@ -75,10 +85,16 @@ export class ShutdownManager {
 
   onSignal(signal: string): void {
     if (this.running !== undefined) {
+      const sinceFirst = Date.now() - (this.firstSignalAt ?? 0);
+      if (sinceFirst < this.repeatWindowMs) {
+        this.logger.info({ signal, sinceFirstMs: sinceFirst }, 'signal repeated while shutting down: same request, shutdown goes on');
+        return;
+      }
       this.logger.warn({ signal }, 'second signal received: exiting now');
       this.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
       return;
     }
+    this.firstSignalAt = Date.now();
     void this.shutdown(signal);
   }
 

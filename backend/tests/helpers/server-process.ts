@@ -33,6 +33,10 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** The log message that says the process is ready; default the server's "listening on …". */
   ready?: (line: LogLine) => boolean;
+  /** Start it in a process group of its own, as a terminal or a supervisor does (signal the group with `process.kill(-pid)`). */
+  detached?: boolean;
+  /** Working directory; default the repository root. */
+  cwd?: string;
 }
 
 /** The environment a test server gets unless a test overrides it. */
@@ -49,14 +53,15 @@ export function testEnv(databaseUrl: string, otlpUrl?: string): Record<string, s
   };
 }
 
-export async function startServer({ env = {}, command, readyTimeoutMs = 30_000, ready: isReady }: StartOptions = {}): Promise<ServerProcess> {
+export async function startServer({ env = {}, command, readyTimeoutMs = 30_000, ready: isReady, detached = false, cwd = ROOT }: StartOptions = {}): Promise<ServerProcess> {
   const base: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
   const fullEnv = { ...base, ...env };
   for (const key of Object.keys(fullEnv)) if (fullEnv[key] === undefined) delete fullEnv[key];
   const child = spawn(command?.file ?? process.execPath, command?.args ?? START_ARGS, {
-    cwd: ROOT,
+    cwd,
     env: fullEnv as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
   });
   const lines: LogLine[] = [];
   let text = '';

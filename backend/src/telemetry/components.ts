@@ -1,0 +1,94 @@
+/**
+ * The pieces the tracer provider is built from, each chosen by its OTEL_* variable with
+ * the names and meanings @opentelemetry/sdk-node gives them: propagators, resource
+ * detectors, exporters and their span processors.
+ */
+import type { TextMapPropagator } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
+import { containerDetector } from '@opentelemetry/resource-detector-container';
+import { hostDetector, osDetector, processDetector, serviceInstanceIdDetector, type ResourceDetector } from '@opentelemetry/resources';
+import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ForceSamplePropagator } from './force-sample';
+import { JaegerPropagator } from './jaeger-propagator';
+import { RequestIdPropagator } from './request-id';
+import { ResilientExporter } from './resilient-exporter';
+import { SpanHygieneProcessor } from './span-hygiene';
+import type { ResourceDetectorName, TelemetryOptions } from './types';
+
+export function createPropagator(names: TelemetryOptions['propagators']): TextMapPropagator {
+  const propagators: TextMapPropagator[] = [];
+  if (!names.includes('none')) {
+    const factories = {
+      tracecontext: () => new W3CTraceContextPropagator(),
+      baggage: () => new W3CBaggagePropagator(),
+      b3: () => new B3Propagator(),
+      b3multi: () => new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }),
+      jaeger: () => new JaegerPropagator(),
+    } as const;
+    for (const name of names) if (name !== 'none') propagators.push(factories[name]());
+  }
+  propagators.push(new RequestIdPropagator(), new ForceSamplePropagator());
+  return new CompositePropagator({ propagators });
+}
+
+const DETECTORS: Record<Exclude<ResourceDetectorName, 'all' | 'none' | 'env'>, ResourceDetector> = {
+  host: hostDetector,
+  os: osDetector,
+  process: processDetector,
+  serviceinstance: serviceInstanceIdDetector,
+  container: containerDetector,
+};
+
+/**
+ * `OTEL_NODE_RESOURCE_DETECTORS`, with the names @opentelemetry/sdk-node and
+ * auto-instrumentations-node use. `env` has nothing to add: OTEL_RESOURCE_ATTRIBUTES and
+ * OTEL_SERVICE_NAME always apply (the specification reads them whatever the detectors).
+ */
+export function resourceDetectors(names: readonly ResourceDetectorName[]): ResourceDetector[] {
+  if (names.includes('none')) return [];
+  if (names.includes('all')) return Object.values(DETECTORS);
+  return names.flatMap((name) => (name === 'env' || name === 'all' || name === 'none' ? [] : [DETECTORS[name]]));
+}
+
+function createOtlpExporter(options: TelemetryOptions): SpanExporter {
+  const shared = { timeoutMillis: options.exportTimeoutMs, ...(options.compression ? { compression: options.compression } : {}) };
+  if (options.protocol === 'grpc') return new OTLPGrpcTraceExporter(shared as ConstructorParameters<typeof OTLPGrpcTraceExporter>[0]);
+  if (options.protocol === 'http/json') return new OTLPJsonTraceExporter(shared as ConstructorParameters<typeof OTLPJsonTraceExporter>[0]);
+  return new OTLPProtoTraceExporter(shared as ConstructorParameters<typeof OTLPProtoTraceExporter>[0]);
+}
+
+/**
+ * Memory: spans waiting for export sit in the batch queue (at most OTEL_BSP_MAX_QUEUE_SIZE,
+ * beyond which new spans are dropped, as the specification says) and, once handed over,
+ * in the outage buffer (at most TRACE_EXPORT_BUFFER_SPANS, oldest dropped). The two
+ * bounds add up to the one budget the start-up line reports.
+ */
+export function createSpanProcessors(options: TelemetryOptions): { processors: SpanProcessor[]; otlp: ResilientExporter | undefined } {
+  // first, so that every exporter sees trimmed, redacted spans
+  const processors: SpanProcessor[] = [new SpanHygieneProcessor()];
+  let otlp: ResilientExporter | undefined;
+  if (options.exporters.includes('none')) return { processors, otlp };
+  if (options.exporters.includes('otlp')) {
+    otlp = new ResilientExporter(createOtlpExporter(options), {
+      logger: options.logger,
+      target: options.exportTarget,
+      maxBufferedSpans: options.buffer.maxSpans,
+      maxBatchSize: options.batch.maxExportBatchSize,
+      exportTimeoutMs: options.batch.exportTimeoutMillis,
+      maxRetryDelayMs: options.buffer.maxRetryDelayMs,
+    });
+    processors.push(new BatchSpanProcessor({ exporter: otlp, ...options.batch }));
+  }
+  if (options.exporters.includes('zipkin')) {
+    // the stock exporter: Zipkin is for local setups, without the outage buffer
+    const zipkin = new ZipkinExporter({ serviceName: options.resource.serviceName, ...(options.zipkinEndpoint ? { url: options.zipkinEndpoint } : {}) });
+    processors.push(new BatchSpanProcessor({ exporter: zipkin, ...options.batch }));
+  }
+  if (options.exporters.includes('console')) processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+  return { processors, otlp };
+}
