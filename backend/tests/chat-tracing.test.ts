@@ -87,7 +87,7 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
       'user.id': userId,
     });
     const nodes = find('langgraph.node agent').concat(find('langgraph.node tools')).sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
-    expect(nodes.map((node) => [node.attributes['renovation_agent.langgraph.node'], node.attributes['renovation_agent.langgraph.step']]), tree).toEqual([
+    expect(nodes.map((node) => [node.attributes['renovation.langgraph.node'], node.attributes['renovation.langgraph.step']]), tree).toEqual([
       ['agent', 1],
       ['tools', 2],
       ['agent', 3],
@@ -299,7 +299,7 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     expect(call.attributes['error.type']).toBe('429');
     expect(call.events.map((event) => event.name)).toContain('exception');
     // no answer, so no response model or id; Gemini asked for no wait, so nothing was re-sent
-    expect(Object.keys(call.attributes).filter((key) => key.startsWith('gen_ai.response.') || key.startsWith('renovation_agent.retry'))).toEqual([]);
+    expect(Object.keys(call.attributes).filter((key) => key.startsWith('gen_ai.response.') || key.startsWith('renovation.retry'))).toEqual([]);
     const event = spans.find((span) => span.name === 'socket.io chat:user_message')!;
     expect(event.status.code).toBe('ERROR');
     const agent = spans.find((span) => span.name === AGENT)!;
@@ -334,10 +334,10 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     expect(calls, tree).toHaveLength(1);
     const call = calls[0]!;
     expect(call.status.code).toBe('UNSET');
-    expect(call.attributes).toMatchObject({ 'renovation_agent.retry.count': 1, 'renovation_agent.retry.after': 1, 'gen_ai.response.id': accepted!.responseId });
+    expect(call.attributes).toMatchObject({ 'renovation.retry.count': 1, 'renovation.retry.after': 1, 'gen_ai.response.id': accepted!.responseId });
     expect(call.attributes['error.type']).toBeUndefined();
-    expect(call.events.filter((event) => event.name === 'renovation_agent.retry').map((event) => event.attributes)).toEqual([
-      { 'error.type': '429', 'renovation_agent.retry.count': 1, 'renovation_agent.retry.after': 1 },
+    expect(call.events.filter((event) => event.name === 'renovation.retry').map((event) => event.attributes)).toEqual([
+      { 'error.type': '429', 'renovation.retry.count': 1, 'renovation.retry.after': 1 },
     ]);
     // both HTTP requests are children of the one model span, and the second waited
     const http = spans.filter((span) => span.parentSpanId === call.spanId && span.kind === 'CLIENT').sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
@@ -356,8 +356,8 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     expect(gemini.requests.length - before).toBe(1);
     const spans = await traceOf((span) => span.name === CHAT && span.attributes['gen_ai.conversation.id'] === sessionId && span.status.code === 'ERROR');
     const call = spans.find((span) => span.name === CHAT)!;
-    expect(call.attributes).toMatchObject({ 'error.type': '429', 'renovation_agent.retry.after': 60 });
-    expect(call.attributes['renovation_agent.retry.count']).toBeUndefined();
+    expect(call.attributes).toMatchObject({ 'error.type': '429', 'renovation.retry.after': 60 });
+    expect(call.attributes['renovation.retry.count']).toBeUndefined();
   });
 
   it('when the client disconnects mid-reply, then the model call ends cancelled (not failed) with the tokens received so far', async () => {
@@ -372,7 +372,7 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     const call = spans.find((span) => span.name === CHAT)!;
     expect(call, tree).toBeDefined();
     expect(call.status.code).toBe('UNSET');
-    expect(call.attributes['renovation_agent.cancelled']).toBe(true);
+    expect(call.attributes['renovation.cancelled']).toBe(true);
     expect(call.attributes['error.type']).toBeUndefined();
     expect(call.events.map((event) => event.name)).not.toContain('exception');
     // an unfinished answer has no response model, id or finish reason; its tokens still count
@@ -382,7 +382,7 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     expect(call.attributes['gen_ai.usage.output_tokens']).toBeLessThan(200);
     const agent = spans.find((span) => span.name === AGENT)!;
     expect(agent.status.code, tree).toBe('UNSET');
-    expect(agent.attributes['renovation_agent.cancelled']).toBe(true);
+    expect(agent.attributes['renovation.cancelled']).toBe(true);
     for (const node of spans.filter((span) => span.name.startsWith('langgraph.node'))) expect(node.status.code, tree).toBe('UNSET');
   });
 

@@ -18,7 +18,7 @@ export function isCancellation(error: unknown, signal?: AbortSignal): boolean {
  * Ends a span whose work was cancelled by its caller. Not a failure (the recording-errors
  * conventions leave the status UNSET unless the operation failed, and a user leaving is
  * not one): no ERROR, no `error.type`, no exception event, so error rates and the red
- * markers in trace viewers stay about real failures; `renovation_agent.cancelled=true` says
+ * markers in trace viewers stay about real failures; `renovation.cancelled=true` says
  * why the span ends early.
  */
 export function endCancelled(span: Span): void {

@@ -40,7 +40,7 @@ export function toolTraceMetadata(description: string): Record<string, unknown> 
 
 /**
  * LangChain callbacks that turn a LangGraph run into spans: one per node step
- * (`langgraph.node <name>`, with `renovation_agent.langgraph.node`/`.step`) and one per tool
+ * (`langgraph.node <name>`, with `renovation.langgraph.node`/`.step`) and one per tool
  * call (`execute_tool <name>`, GenAI conventions), parented along LangChain's own run tree. Model calls
  * are traced by `traceAICall` in the model itself, so no chat-model span is made here.
  * Awaited (not run in the background), so a span exists before the work it describes

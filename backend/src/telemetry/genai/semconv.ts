@@ -1,7 +1,7 @@
 /**
  * GenAI attribute names: the OpenTelemetry GenAI semantic conventions (v1.41.1, still
  * "development", so copied here as the contrib packages do), one name a major consumer
- * reads outside them, and our own names under `renovation_agent.*`.
+ * reads outside them, and our own names under `renovation.*`.
  */
 export { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
 
@@ -41,16 +41,16 @@ export const ATTR_USER_ID = 'user.id';
 export const ATTR_GEN_AI_USAGE_COST = 'gen_ai.usage.cost';
 
 /** ours: true on a model call or agent run that stopped because its caller cancelled it (client gone). */
-export const ATTR_CANCELLED = 'renovation_agent.cancelled';
+export const ATTR_CANCELLED = 'renovation.cancelled';
 /** ours: how many times the model call's HTTP request was sent again (429 waits and 5xx/network retries). */
-export const ATTR_RETRY_COUNT = 'renovation_agent.retry.count';
+export const ATTR_RETRY_COUNT = 'renovation.retry.count';
 /** ours: the wait in seconds the provider last asked for with a 429 (Gemini's RetryInfo / Retry-After). */
-export const ATTR_RETRY_AFTER = 'renovation_agent.retry.after';
+export const ATTR_RETRY_AFTER = 'renovation.retry.after';
 /** ours: event on the model span for each request sent again, with `error.type` and the wait. */
-export const EVENT_RETRY = 'renovation_agent.retry';
+export const EVENT_RETRY = 'renovation.retry';
 /** ours: which LangGraph node a node span runs, and at which step of the graph. */
-export const ATTR_LANGGRAPH_NODE = 'renovation_agent.langgraph.node';
-export const ATTR_LANGGRAPH_STEP = 'renovation_agent.langgraph.step';
+export const ATTR_LANGGRAPH_NODE = 'renovation.langgraph.node';
+export const ATTR_LANGGRAPH_STEP = 'renovation.langgraph.step';
 
 /** `gen_ai.provider.name` of the Gemini API (generativelanguage.googleapis.com). */
 export const GEN_AI_PROVIDER_GEMINI = 'gcp.gemini';

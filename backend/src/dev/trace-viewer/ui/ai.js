@@ -175,8 +175,8 @@ export function agentRunSection(run, spans, select) {
     return found.sort(byStart);
   };
   // the node attributes moved to the backend's own namespace; spans from before still carry the old names
-  const nodeOf = (s) => s.attributes['renovation_agent.langgraph.node'] ?? s.attributes['langgraph.node'];
-  const stepOf = (s) => s.attributes['renovation_agent.langgraph.step'] ?? s.attributes['langgraph.step'];
+  const nodeOf = (s) => s.attributes['renovation.langgraph.node'] ?? s.attributes['langgraph.node'];
+  const stepOf = (s) => s.attributes['renovation.langgraph.step'] ?? s.attributes['langgraph.step'];
   const isNode = (s) => nodeOf(s) !== undefined;
   const steps = descendants(
     run,
