@@ -100,8 +100,22 @@ export const METRICS: readonly MetricSpec[] = [
     name: 'otel.sdk.span.started',
     kind: 'counter',
     unit: '{span}',
+    attributes: ['otel.span.sampling_result', 'otel.span.parent.origin'],
+    description: 'Spans started, by sampling decision (the SDK counts them).',
+  },
+  {
+    name: 'otel.sdk.span.live',
+    kind: 'updowncounter',
+    unit: '{span}',
     attributes: ['otel.span.sampling_result'],
-    description: 'Spans started, by sampling decision.',
+    description: 'Spans started and not yet ended (the SDK counts them).',
+  },
+  {
+    name: 'otel.sdk.processor.span.processed',
+    kind: 'counter',
+    unit: '{span}',
+    attributes: ['otel.component.type', 'otel.component.name', 'error.type'],
+    description: 'Spans the batch processor handled; error.type=queue_full for those it dropped (the SDK counts them).',
   },
   {
     name: 'otel.sdk.exporter.span.exported',

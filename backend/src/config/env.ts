@@ -103,7 +103,7 @@ const UNSUPPORTED_SAMPLERS: Record<string, string> = {
 };
 const RESOURCE_DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance', 'container', 'all', 'none'] as const;
 /** The instrumentations this service loads, by the names auto-instrumentations-node gives them. */
-const INSTRUMENTATIONS = ['http', 'pg', 'ioredis', 'undici'] as const;
+const INSTRUMENTATIONS = ['http', 'pg', 'ioredis', 'undici', 'runtime-node'] as const;
 const UNUSED_INSTRUMENTATIONS: Record<string, string> = Object.fromEntries(
   ['express', 'router', 'fs', 'dns', 'net', 'socket.io', 'pino', 'redis', 'grpc'].map((name) => [name, 'this service does not load it']),
 );
@@ -206,7 +206,7 @@ const schema = z
       'OTEL_NODE_ENABLED_INSTRUMENTATIONS',
       INSTRUMENTATIONS,
       INSTRUMENTATIONS,
-      'Instrumentations to use, by their auto-instrumentations-node name: http, pg, ioredis, undici (default all four).',
+      'Instrumentations to use, by their auto-instrumentations-node name: http, pg, ioredis, undici, runtime-node (default all five).',
       UNUSED_INSTRUMENTATIONS,
       // as in auto-instrumentations-node: a list of names enables exactly those, even if none is ours
       'nothing',
@@ -215,7 +215,7 @@ const schema = z
       'OTEL_NODE_DISABLED_INSTRUMENTATIONS',
       INSTRUMENTATIONS,
       [],
-      'Instrumentations to leave out (http, pg, ioredis, undici); applied after OTEL_NODE_ENABLED_INSTRUMENTATIONS.',
+      'Instrumentations to leave out (http, pg, ioredis, undici, runtime-node); applied after OTEL_NODE_ENABLED_INSTRUMENTATIONS.',
       UNUSED_INSTRUMENTATIONS,
     ),
     OTEL_TRACES_EXPORTER: otelList(
@@ -227,8 +227,38 @@ const schema = z
     OTEL_METRICS_EXPORTER: otelList(
       'OTEL_METRICS_EXPORTER',
       ['otlp', 'prometheus', 'console', 'none'] as const,
-      [],
-      'Accepted for the standard set; this service exports no metrics yet (a warning says so unless none).',
+      ['otlp'],
+      'Where metrics go: otlp (pushed every OTEL_METRIC_EXPORT_INTERVAL), prometheus (served on /metrics), console or none (comma separated).',
+    ),
+    OTEL_METRIC_EXPORT_INTERVAL: otelInt('OTEL_METRIC_EXPORT_INTERVAL', 60_000, 'Time between two metric exports (otlp, console) in ms.', { min: 1 }),
+    OTEL_METRIC_EXPORT_TIMEOUT: otelInt('OTEL_METRIC_EXPORT_TIMEOUT', 30_000, 'Time allowed for one metric export in ms (at most the interval).', { min: 1 }),
+    OTEL_EXPORTER_PROMETHEUS_HOST: otelString('Interface of the Prometheus /metrics endpoint (default localhost).'),
+    OTEL_EXPORTER_PROMETHEUS_PORT: otelInt('OTEL_EXPORTER_PROMETHEUS_PORT', 9464, 'Port of the Prometheus /metrics endpoint (give the worker its own).', { max: 65_535 }),
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: otelUrl('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'Full URL for metrics; wins over OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/metrics).'),
+    OTEL_EXPORTER_OTLP_METRICS_HEADERS: otelHeaders('OTEL_EXPORTER_OTLP_METRICS_HEADERS', 'Headers for metric exports only; merged over OTEL_EXPORTER_OTLP_HEADERS.'),
+    OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: otelEnum(
+      'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
+      OTLP_PROTOCOLS,
+      undefined,
+      'OTLP transport for metrics; wins over OTEL_EXPORTER_OTLP_PROTOCOL.',
+    ),
+    OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: otelEnum(
+      'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION',
+      ['gzip', 'none'] as const,
+      undefined,
+      'Compression for metric exports; wins over OTEL_EXPORTER_OTLP_COMPRESSION.',
+    ),
+    OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: otelInt(
+      'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT',
+      undefined,
+      'Timeout of one metric export request in ms; wins over OTEL_EXPORTER_OTLP_TIMEOUT.',
+      { min: 1 },
+    ),
+    OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: otelEnum(
+      'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+      ['cumulative', 'delta', 'lowmemory'] as const,
+      'cumulative',
+      'Aggregation temporality of OTLP metrics: cumulative, delta (Datadog) or lowmemory.',
     ),
     OTEL_LOGS_EXPORTER: otelList(
       'OTEL_LOGS_EXPORTER',

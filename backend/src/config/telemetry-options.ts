@@ -41,6 +41,12 @@ function tracesEndpoint(env: Readonly<Env>, protocol: TelemetryOptions['protocol
   return `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318').replace(/\/+$/, '')}/v1/traces`;
 }
 
+function metricsEndpoint(env: Readonly<Env>, protocol: TelemetryOptions['protocol']): string {
+  if (env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT !== undefined) return env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
+  if (protocol === 'grpc') return env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4317';
+  return `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318').replace(/\/+$/, '')}/v1/metrics`;
+}
+
 export function telemetryOptionsFromEnv(
   env: Readonly<Env>,
   logger: Logger,
@@ -100,6 +106,15 @@ export function telemetryOptionsFromEnv(
       attributePerEventCountLimit: env.OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT ?? env.OTEL_ATTRIBUTE_COUNT_LIMIT,
       attributePerLinkCountLimit: env.OTEL_LINK_ATTRIBUTE_COUNT_LIMIT ?? env.OTEL_ATTRIBUTE_COUNT_LIMIT,
     },
+    metrics: {
+      exporters: env.OTEL_METRICS_EXPORTER,
+      protocol: env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL,
+      temporality: env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
+      intervalMs: env.OTEL_METRIC_EXPORT_INTERVAL,
+      timeoutMs: env.OTEL_METRIC_EXPORT_TIMEOUT,
+      prometheus: { host: env.OTEL_EXPORTER_PROMETHEUS_HOST ?? 'localhost', port: env.OTEL_EXPORTER_PROMETHEUS_PORT },
+      otlpTarget: metricsEndpoint(env, env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL),
+    },
     propagators: env.OTEL_PROPAGATORS,
     instrumentations: enabled,
     diagLogLevel: env.OTEL_LOG_LEVEL,
@@ -113,14 +128,12 @@ export function telemetryOptionsFromEnv(
 /** The configuration warnings of the OTEL_* variables, and what is accepted but not (yet) acted on. */
 function reportEnvironment(env: Readonly<Env>, diagLogger: Logger): void {
   for (const { variable, message } of getEnvWarnings()) diagLogger.warn({ variable }, message);
-  const signals = [
-    ['OTEL_METRICS_EXPORTER', env.OTEL_METRICS_EXPORTER, 'metrics'],
-    ['OTEL_LOGS_EXPORTER', env.OTEL_LOGS_EXPORTER, 'logs'],
-  ] as const;
-  for (const [variable, names, signal] of signals) {
-    if (names.length > 0 && !names.includes('none')) {
-      diagLogger.warn({ variable }, `${variable}=${names.join(',')}: this service does not export ${signal} yet (traces only); set it to none to silence this`);
-    }
+  const logs = env.OTEL_LOGS_EXPORTER;
+  if (logs.length > 0 && !logs.includes('none')) {
+    diagLogger.warn(
+      { variable: 'OTEL_LOGS_EXPORTER' },
+      `OTEL_LOGS_EXPORTER=${logs.join(',')}: this service does not export logs over OTLP yet (they are JSON lines on stdout, with trace ids); set it to none to silence this`,
+    );
   }
   if (env.OTEL_CONFIG_FILE !== undefined) {
     diagLogger.warn(

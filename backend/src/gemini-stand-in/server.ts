@@ -21,6 +21,8 @@ export interface StandInOptions {
   script?: StandInTurn[];
   /** Pause between streamed chunks, so streaming is visible. */
   chunkDelayMs?: number;
+  /** Pause before answering each call: a slow model, for latency alerts. */
+  latencyMs?: number;
   host?: string;
   port?: number;
 }
@@ -88,7 +90,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
  * GEMINI_API_KEY is set, so the real client code path, its HTTP call and its token
  * usage run in every environment; tests start their own with a script.
  */
-export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, host = '127.0.0.1', port = 0 }: StandInOptions = {}): Promise<GeminiStandIn> {
+export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, latencyMs = 0, host = '127.0.0.1', port = 0 }: StandInOptions = {}): Promise<GeminiStandIn> {
   const queue: StandInTurn[] = [...script];
   const requests: RecordedRequest[] = [];
 
@@ -96,6 +98,7 @@ export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, host 
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const route = ROUTE.exec(url.pathname);
     const raw = await readBody(req);
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     let body: GeminiRequestBody | undefined;
     try {
       body = raw ? (JSON.parse(raw) as GeminiRequestBody) : undefined;

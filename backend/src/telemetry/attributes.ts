@@ -14,6 +14,10 @@ export {
   ATTR_SERVICE_VERSION,
   ATTR_DB_OPERATION_NAME,
   ATTR_DB_COLLECTION_NAME,
+  ATTR_DB_NAMESPACE,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
 } from '@opentelemetry/semantic-conventions';
 
 /** semconv (development): the authenticated user, the JWT `sub`. */

@@ -12,11 +12,12 @@ import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { containerDetector } from '@opentelemetry/resource-detector-container';
 import { hostDetector, osDetector, processDetector, serviceInstanceIdDetector, type ResourceDetector } from '@opentelemetry/resources';
+import type { MeterProvider } from '@opentelemetry/api';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ForceSamplePropagator } from './force-sample';
 import { JaegerPropagator } from './jaeger-propagator';
 import { RequestIdPropagator } from './request-id';
-import { ResilientExporter } from './resilient-exporter';
+import { ResilientExporter, SentSpanCounter } from './resilient-exporter';
 import { SpanHygieneProcessor } from './span-hygiene';
 import type { ResourceDetectorName, TelemetryOptions } from './types';
 
@@ -68,13 +69,20 @@ function createOtlpExporter(options: TelemetryOptions): SpanExporter {
  * in the outage buffer (at most TRACE_EXPORT_BUFFER_SPANS, oldest dropped). The two
  * bounds add up to the one budget the start-up line reports.
  */
-export function createSpanProcessors(options: TelemetryOptions): { processors: SpanProcessor[]; otlp: ResilientExporter | undefined } {
+/** `meterProvider`: where the batch processors report their queue and drops (`otel.sdk.processor.*`). */
+export function createSpanProcessors(
+  options: TelemetryOptions,
+  meterProvider?: MeterProvider,
+): { processors: SpanProcessor[]; otlp: ResilientExporter | undefined } {
   // first, so that every exporter sees trimmed, redacted spans
   const processors: SpanProcessor[] = [new SpanHygieneProcessor()];
   let otlp: ResilientExporter | undefined;
   if (options.exporters.includes('none')) return { processors, otlp };
   if (options.exporters.includes('otlp')) {
+    const sent = new SentSpanCounter();
+    processors.push(sent);
     otlp = new ResilientExporter(createOtlpExporter(options), {
+      sentSpans: () => sent.count,
       logger: options.logger,
       target: options.exportTarget,
       maxBufferedSpans: options.buffer.maxSpans,
@@ -82,12 +90,12 @@ export function createSpanProcessors(options: TelemetryOptions): { processors: S
       exportTimeoutMs: options.batch.exportTimeoutMillis,
       maxRetryDelayMs: options.buffer.maxRetryDelayMs,
     });
-    processors.push(new BatchSpanProcessor({ exporter: otlp, ...options.batch }));
+    processors.push(new BatchSpanProcessor({ exporter: otlp, ...options.batch, selfObsMeterProvider: meterProvider }));
   }
   if (options.exporters.includes('zipkin')) {
     // the stock exporter: Zipkin is for local setups, without the outage buffer
     const zipkin = new ZipkinExporter({ serviceName: options.resource.serviceName, ...(options.zipkinEndpoint ? { url: options.zipkinEndpoint } : {}) });
-    processors.push(new BatchSpanProcessor({ exporter: zipkin, ...options.batch }));
+    processors.push(new BatchSpanProcessor({ exporter: zipkin, ...options.batch, selfObsMeterProvider: meterProvider }));
   }
   if (options.exporters.includes('console')) processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
   return { processors, otlp };

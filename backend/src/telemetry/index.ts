@@ -7,4 +7,4 @@ export { excludeServerFromTracing } from './instrumentations';
 export { isValidTraceId, withPinnedTraceId } from './trace-id';
 export { FORCE_SAMPLE_HEADER } from './force-sample';
 export { tracingFailed } from './failure';
-export { countSocketConnection, recordSocketEvent, recordPlanJob, observePlanQueueDepth, recordModelCall, countSpanStarted, countSpansExported } from './metrics/instruments';
+export { countSocketConnection, recordSocketEvent, recordPlanJob, observePlanQueueDepth, recordModelCall, countSpansExported } from './metrics/instruments';

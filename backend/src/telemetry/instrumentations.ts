@@ -4,8 +4,19 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { TraceFlags, context, trace } from '@opentelemetry/api';
-import { ATTR_DB_COLLECTION_NAME, ATTR_DB_OPERATION_NAME, ATTR_REQUEST_ID } from './attributes';
+import { TraceFlags, context, trace, type Attributes } from '@opentelemetry/api';
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
+import {
+  ATTR_DB_COLLECTION_NAME,
+  ATTR_DB_NAMESPACE,
+  ATTR_DB_OPERATION_NAME,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_ERROR_TYPE,
+  ATTR_REQUEST_ID,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+} from './attributes';
+import { recordDbOperation } from './metrics/instruments';
 import { summarizeSql } from './sql-summary';
 import { getRequestId } from './request-id';
 import type { InstrumentationName } from './types';
@@ -63,6 +74,45 @@ function pathOf(request: IncomingMessage): string {
  */
 type QueryPatch = (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown;
 
+type QueryArgs = unknown[];
+
+/** The attributes instrumentation-pg gives `db.client.operation.duration`, for a query it does not see. */
+function queryMetricAttributes(client: unknown, text: unknown): Attributes {
+  const { database, connectionParameters } = (client ?? {}) as { database?: unknown; connectionParameters?: { host?: unknown; port?: unknown } };
+  const attributes: Attributes = { [ATTR_DB_SYSTEM_NAME]: 'postgresql' };
+  if (typeof database === 'string') attributes[ATTR_DB_NAMESPACE] = database;
+  if (typeof connectionParameters?.host === 'string') attributes[ATTR_SERVER_ADDRESS] = connectionParameters.host;
+  if (Number.isInteger(connectionParameters?.port)) attributes[ATTR_SERVER_PORT] = connectionParameters?.port as number;
+  if (typeof text === 'string') {
+    const command = text.trim().split(' ', 1)[0]!.toUpperCase();
+    attributes[ATTR_DB_OPERATION_NAME] = command.endsWith(';') ? command.slice(0, -1) : command;
+  }
+  return attributes;
+}
+
+/** Calls the driver and records how long the query took, by callback or by promise, whichever it uses. */
+function timedQuery(client: unknown, args: QueryArgs, original: (...args: unknown[]) => unknown): unknown {
+  const started = performance.now();
+  const first = args[0];
+  const attributes = queryMetricAttributes(client, typeof first === 'string' ? first : (first as { text?: unknown } | undefined)?.text);
+  const done = (error?: unknown) => {
+    const code = (error as { code?: unknown } | undefined)?.code;
+    recordDbOperation((performance.now() - started) / 1000, typeof code === 'string' ? { ...attributes, [ATTR_ERROR_TYPE]: code } : attributes);
+  };
+  const last = args.at(-1);
+  if (typeof last === 'function') {
+    const callback = last as (...results: unknown[]) => unknown;
+    args[args.length - 1] = function timed(this: unknown, error: unknown, ...rest: unknown[]) {
+      done(error ?? undefined);
+      return callback.call(this, error, ...rest);
+    };
+    return original.apply(client, args);
+  }
+  const result = original.apply(client, args);
+  if (result instanceof Promise) result.then(() => done(), done);
+  return result;
+}
+
 /**
  * A query below an unsampled trace would build a span, its attributes and its context
  * bindings, only for all of it to be dropped: 90% of production traffic at the default
@@ -82,8 +132,10 @@ function skipUnsampledQueries(instrumentation: PgInstrumentation): PgInstrumenta
     return function query(this: unknown, ...args: unknown[]) {
       // the sampled flag, not isRecording(): a request whose span already ended (its client
       // went away) still owns the queries it goes on to make
-      const sampled = ((trace.getSpan(context.active())?.spanContext().traceFlags ?? 0) & TraceFlags.SAMPLED) !== 0;
-      return sampled ? patched.apply(this, args) : original.apply(this, args);
+      const parent = trace.getSpan(context.active());
+      if (((parent?.spanContext().traceFlags ?? 0) & TraceFlags.SAMPLED) !== 0) return patched.apply(this, args);
+      // unsampled: no span, but the duration metric still counts the query (inside a trace, as the instrumentation would)
+      return parent === undefined ? original.apply(this, args) : timedQuery(this, args, original);
     };
   };
   return instrumentation;
@@ -131,5 +183,7 @@ function createAllInstrumentations({ untracedPaths, captureSqlParameters }: Inst
     // Redis commands only inside traced work (a job, a delivery), never BullMQ's polling;
     // the command name only: arguments carry job payloads and user data.
     ioredis: () => new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
+    // metrics only: event-loop delay and utilisation, heap by space, GC
+    'runtime-node': () => new RuntimeNodeInstrumentation(),
   };
 }

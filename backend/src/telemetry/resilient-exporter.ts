@@ -1,7 +1,8 @@
 import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
+import { countSpansExported } from './metrics/instruments';
 import { canConnect } from './probe';
 
 export interface ExportStats {
@@ -33,6 +34,8 @@ export interface ResilientExporterOptions {
   dropLogIntervalMs?: number;
   /** Whether the target accepts connections (answers within `timeoutMs`, or says nothing by then). */
   probe?: (target: string, timeoutMs?: number) => Promise<boolean>;
+  /** How many spans ended into the pipeline so far (see `SentSpanCounter`): what the batch queue dropped is the difference. */
+  sentSpans?: () => number;
 }
 
 // Answers that will not change by retrying: the request or our credentials are wrong.
@@ -67,6 +70,8 @@ export class ResilientExporter implements SpanExporter {
   private lastDropLog = 0;
   private dropLogTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Spans the batch processor handed over, kept or not. */
+  private receivedSpans = 0;
   private pumpScheduled = false;
   private failureLogged = false;
   private shutdownDeadline: number | undefined;
@@ -82,9 +87,11 @@ export class ResilientExporter implements SpanExporter {
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.receivedSpans += spans.length;
+    // after shutdown a span can only be counted: it stays undelivered
+    this.stats.bufferedSpans += spans.length;
     if (spans.length > 0 && !this.closed) {
       this.queue.push(spans);
-      this.stats.bufferedSpans += spans.length;
       this.enforceBound();
       this.schedulePump();
     }
@@ -141,9 +148,18 @@ export class ResilientExporter implements SpanExporter {
     return this.flush(Date.now() + 30_000);
   }
 
+  /**
+   * Where every span went: `sentSpans` (ended into the pipeline) = `exportedSpans` + `droppedSpans`
+   * (buffer full) + `queueFullSpans` (the batch queue was full) + `rejectedSpans` + `undeliveredSpans`.
+   */
   get summary(): Record<string, number> {
     const { bufferedSpans, ...rest } = this.stats;
-    return { undeliveredSpans: bufferedSpans, ...rest };
+    const sent = this.options.sentSpans?.();
+    return {
+      ...(sent !== undefined ? { sentSpans: sent, queueFullSpans: Math.max(0, sent - this.receivedSpans) } : {}),
+      undeliveredSpans: bufferedSpans,
+      ...rest,
+    };
   }
 
   /** Called before the provider shuts down: the final flush (in `shutdown`) may use the time until `deadline`. */
@@ -159,7 +175,8 @@ export class ResilientExporter implements SpanExporter {
     this.clearRetryTimer();
     if (this.dropLogTimer !== undefined) clearTimeout(this.dropLogTimer);
     const summary = this.summary;
-    if (summary.undeliveredSpans! > 0 || summary.droppedSpans! > 0 || summary.rejectedSpans! > 0) {
+    countSpansExported(summary.undeliveredSpans ?? 0, 'shutdown');
+    if (summary.undeliveredSpans! > 0 || summary.droppedSpans! > 0 || summary.rejectedSpans! > 0 || (summary.queueFullSpans ?? 0) > 0) {
       this.log('warn', { target: this.options.target, ...summary }, 'telemetry export stopped with spans undelivered');
     } else this.log('info', { target: this.options.target, ...summary }, 'telemetry export stopped; every span delivered');
     // an attempt still in flight against a dead backend must not hold the exit
@@ -214,6 +231,7 @@ export class ResilientExporter implements SpanExporter {
     if (result.code === ExportResultCode.SUCCESS) {
       this.stats.exportedSpans += batch.length;
       this.stats.bufferedSpans -= batch.length;
+      countSpansExported(batch.length);
       if (this.outageSince !== undefined) {
         this.log('info', { target: this.options.target, outageMs: Date.now() - this.outageSince, waitingSpans: this.stats.bufferedSpans, ...this.counts() }, 'span export working again; sending what was kept');
         this.outageSince = undefined;
@@ -236,6 +254,7 @@ export class ResilientExporter implements SpanExporter {
       } else {
         this.stats.rejectedSpans += batch.length;
         this.stats.bufferedSpans -= batch.length;
+        countSpansExported(batch.length, 'rejected');
         this.log('error', { target: this.options.target, status, spans: batch.length, cause: result.error?.message }, 'the trace backend refused spans; they are dropped (check endpoint, headers and API key)');
       }
       this.pump();
@@ -278,6 +297,7 @@ export class ResilientExporter implements SpanExporter {
     }
     if (dropped === 0) return;
     this.stats.droppedSpans += dropped;
+    countSpansExported(dropped, 'buffer_full');
     this.droppedSinceLog += dropped;
     this.reportDrops();
   }
@@ -319,5 +339,28 @@ export class ResilientExporter implements SpanExporter {
 
   private log(level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
     context.with(ROOT_CONTEXT, () => this.options.logger[level]({ component: 'otel', ...fields }, message));
+  }
+}
+
+/**
+ * Counts the sampled spans that end into the export pipeline, ahead of the batch processor: with
+ * what reached the exporter, it says how many the batch queue dropped when it was full (the SDK
+ * reports those only as a diagnostic and a metric).
+ */
+export class SentSpanCounter implements SpanProcessor {
+  count = 0;
+
+  onStart(): void {}
+
+  onEnd(): void {
+    this.count += 1;
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
   }
 }

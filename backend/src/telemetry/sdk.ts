@@ -10,6 +10,7 @@ import { DIAG_LEVELS, diagLoggerFor } from './diag';
 import { AppSampler, TokenBucket } from './sampler';
 import { CRITICAL_OPERATIONS, HOUSEKEEPING_ROOT_SPANS } from './sampling-rules';
 import { createInstrumentations } from './instrumentations';
+import { startMetrics } from './metrics/provider';
 import { takePinnedTraceId } from './trace-id';
 import type { Telemetry, TelemetryOptions } from './types';
 
@@ -58,17 +59,17 @@ function throttledErrorHandler(options: TelemetryOptions): (error: unknown) => v
   };
 }
 
-/**
- * Starts tracing: context manager, propagators, tracer provider, then the
- * instrumentations, which patch modules loaded from here on. Traces only: no meter or
- * logger provider is created, so no OTLP metric or log exporter can start.
- */
 /** Whether an OpenTelemetry SDK was registered before us (preloaded with --require or --import). */
 function externalSdkRegistered(): boolean {
   const delegate = (trace.getTracerProvider() as { getDelegate?: () => object }).getDelegate?.();
   return delegate !== undefined && delegate.constructor.name !== 'NoopTracerProvider';
 }
 
+/**
+ * Starts telemetry: context manager, the meter provider (unless OTEL_METRICS_EXPORTER=none),
+ * propagators, the tracer provider, then the instrumentations, which patch modules loaded
+ * from here on. No logger provider: logs are JSON lines on stdout carrying the trace ids.
+ */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (!options.disabled && externalSdkRegistered()) {
     // e.g. node --require @opentelemetry/auto-instrumentations-node/register: two SDKs
@@ -98,8 +99,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     )
     .merge(resourceFromAttributes(options.resource.attributes));
 
-  const { processors, otlp } = createSpanProcessors(options);
+  // metrics first: the tracer provider, the batch processors and the instrumentations report through it
+  const metered = startMetrics({ ...options.metrics, resource, logger: options.logger });
+  const { processors, otlp } = createSpanProcessors(options, metered?.provider);
   const provider = new TracerProvider({
+    meterProvider: metered?.provider,
     resource,
     sampler: new AppSampler({
       name: options.sampler.name,
@@ -118,6 +122,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   trace.setGlobalTracerProvider(provider);
   registerInstrumentations({
     tracerProvider: provider,
+    meterProvider: metered?.provider,
     instrumentations: createInstrumentations(options),
   });
 
@@ -147,12 +152,20 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     forceFlush: async () => {
       await provider.forceFlush();
       await otlp?.forceFlush();
+      await metered?.forceFlush();
     },
     shutdown: async (timeoutMs) => {
-      otlp?.beginShutdown(Date.now() + timeoutMs - 50);
+      const deadline = Date.now() + timeoutMs;
+      otlp?.beginShutdown(deadline - 50);
       await withTimeout(provider.shutdown(), timeoutMs, () =>
         options.logger.warn({ component: 'otel', timeoutMs }, 'telemetry shutdown timed out; unexported spans are lost'),
       );
+      // after the spans: the last metric export carries the pipeline's final counts
+      if (metered !== undefined) {
+        await withTimeout(metered.shutdown(), Math.max(100, deadline - Date.now()), () =>
+          options.logger.warn({ component: 'otel' }, 'metrics shutdown timed out; the last interval is lost'),
+        );
+      }
       return otlp?.summary;
     },
   };

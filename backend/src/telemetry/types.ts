@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { MetricsOptions } from './metrics/provider';
 
 export type SamplerName =
   | 'always_on'
@@ -11,7 +12,7 @@ export type SamplerName =
 export type ExporterName = 'otlp' | 'zipkin' | 'console' | 'none';
 export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi' | 'jaeger' | 'none';
 export type ResourceDetectorName = 'env' | 'host' | 'os' | 'process' | 'serviceinstance' | 'container' | 'all' | 'none';
-export type InstrumentationName = 'http' | 'pg' | 'ioredis' | 'undici';
+export type InstrumentationName = 'http' | 'pg' | 'ioredis' | 'undici' | 'runtime-node';
 
 /** `OTEL_*SPAN*`/`OTEL_ATTRIBUTE_*` limits; undefined leaves the SDK default. */
 export interface SpanLimitOptions {
@@ -50,6 +51,8 @@ export interface TelemetryOptions {
   buffer: { maxSpans: number; maxRetryDelayMs: number };
   batch: { scheduledDelayMillis: number; maxQueueSize: number; maxExportBatchSize: number; exportTimeoutMillis: number };
   spanLimits: SpanLimitOptions;
+  /** The meter provider's settings (`OTEL_METRICS_EXPORTER`, `OTEL_METRIC_EXPORT_*`, `OTEL_EXPORTER_PROMETHEUS_*`, the OTLP metrics variables). */
+  metrics: Omit<MetricsOptions, 'resource' | 'logger'>;
   /** `OTEL_PROPAGATORS` names (the request-id propagator is always added). */
   propagators: readonly PropagatorName[];
   /** `OTEL_NODE_ENABLED_INSTRUMENTATIONS` minus `OTEL_NODE_DISABLED_INSTRUMENTATIONS`. */

@@ -1,7 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { decodeTraceExport, formatOf, OtlpRequestError, type ReceivedSpan } from '../../src/dev/otlp/decode';
 import { formatTree } from '../../src/dev/otlp/tree';
+import { decodeMetricsJson, type ReceivedMetricPoint } from './otlp-metrics';
 
 /**
  * A test OTLP/HTTP trace receiver: accepts `POST /v1/traces` in protobuf or JSON
@@ -42,6 +44,10 @@ export interface OtlpReceiver {
   tracesUrl: string;
   spans(): ReceivedSpan[];
   requests(): ReceivedRequest[];
+  /** Metric data points received on `/v1/metrics` (OTLP/JSON bodies), and every metrics request's content type. */
+  metrics(): ReceivedMetricPoint[];
+  metricRequests(): Array<{ contentType: string; bytes: number }>;
+  waitForMetrics(predicate: (points: ReceivedMetricPoint[]) => boolean, opts?: { timeoutMs?: number }): Promise<ReceivedMetricPoint[]>;
   setMode(mode: ReceiverMode): Promise<void>;
   waitForSpans(predicate: (spans: ReceivedSpan[]) => boolean, opts?: { timeoutMs?: number }): Promise<ReceivedSpan[]>;
   waitForSpan(match: (span: ReceivedSpan) => boolean, opts?: { timeoutMs?: number }): Promise<ReceivedSpan>;
@@ -51,6 +57,7 @@ export interface OtlpReceiver {
 }
 
 const TRACES_PATH = '/v1/traces';
+const METRICS_PATH = '/v1/metrics';
 const DEFAULT_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 20;
 
@@ -81,6 +88,9 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
   // Never rejects: it only orders mode changes.
   let modeChange: Promise<void> = Promise.resolve();
 
+  let metricPoints: ReceivedMetricPoint[] = [];
+  let metricLog: Array<{ contentType: string; bytes: number }> = [];
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://receiver').pathname;
     const method = req.method ?? 'GET';
@@ -88,6 +98,16 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
     const contentType = headerValue(req.headers, 'content-type') ?? '';
     const encoding = headerValue(req.headers, 'content-encoding');
     const format = formatOf(contentType);
+
+    // metrics are received apart from traces: the failure modes and the request log are about traces
+    if (path === METRICS_PATH && method === 'POST') {
+      metricLog.push({ contentType, bytes: raw.length });
+      const body = encoding?.toLowerCase() === 'gzip' ? gunzipSync(raw) : raw;
+      if (format === 'json') metricPoints.push(...decodeMetricsJson(body));
+      if (format === 'protobuf') send(res, 200, 'application/x-protobuf', new Uint8Array());
+      else send(res, 200, 'application/json', '{}');
+      return;
+    }
 
     let spans: ReceivedSpan[] = [];
     let status: number;
@@ -193,6 +213,19 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
     tracesUrl: `${url}${TRACES_PATH}`,
     spans: () => [...received],
     requests: () => [...requestLog],
+    metrics: () => [...metricPoints],
+    metricRequests: () => [...metricLog],
+    waitForMetrics: async (predicate, waitOpts = {}) => {
+      const deadline = Date.now() + (waitOpts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      for (;;) {
+        const snapshot = [...metricPoints];
+        if (predicate(snapshot)) return snapshot;
+        if (Date.now() >= deadline) {
+          throw new Error(`Timed out waiting for metrics; received: ${[...new Set(snapshot.map((point) => point.name))].join(', ') || 'none'}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      }
+    },
     setMode: (next) => {
       // Serialized so overlapping calls cannot interleave a close with a listen.
       const change = modeChange.then(async () => {
@@ -215,6 +248,8 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
     clear: () => {
       received = [];
       requestLog = [];
+      metricPoints = [];
+      metricLog = [];
     },
     close: async () => {
       closed = true;

@@ -3,6 +3,7 @@ import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '../attributes';
 import { tracingFailed } from '../failure';
 import { recordError } from '../span';
+import { recordModelCall } from '../metrics/instruments';
 import { endCancelled, isCancellation } from './cancellation';
 import { boundedJson, type GenAIMessage, type MessagePart } from './content';
 import { getAgentRun, type AgentRunContext } from './conversation';
@@ -144,23 +145,64 @@ export function aiErrorType(error: unknown): string {
   return '_OTHER';
 }
 
+/** When the call started, and (streamed) when its first chunk came: for the metrics. */
+interface Timing {
+  started: number;
+  firstChunkAt?: number | undefined;
+}
+
+/**
+ * The call's metrics, recorded for every call whether its trace is sampled or not. A cancelled
+ * call (the user went away) counts its tokens and cost, which were spent, but not its duration,
+ * which says nothing about the model's latency.
+ */
+function measureCall(request: AICallRequest, outcome: AICallOutcome, record: ModelCallRecord | undefined, ending: Ending, timing: Timing, error?: unknown): void {
+  try {
+    const responseModel = outcome.responseModel ?? record?.responseModel;
+    const attributes: Attributes = {
+      [attr.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
+      [attr.ATTR_GEN_AI_PROVIDER_NAME]: request.provider,
+      [attr.ATTR_GEN_AI_REQUEST_MODEL]: request.model,
+    };
+    if (request.serverAddress !== undefined) attributes[attr.ATTR_SERVER_ADDRESS] = request.serverAddress;
+    if (request.serverPort !== undefined) attributes[attr.ATTR_SERVER_PORT] = request.serverPort;
+    if (ending === 'success' && responseModel) attributes[attr.ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+    if (ending === 'failure') attributes[ATTR_ERROR_TYPE] = aiErrorType(error);
+    const usage = outcome.usage;
+    recordModelCall({
+      attributes,
+      durationS: ending === 'cancelled' ? undefined : (performance.now() - timing.started) / 1000,
+      inputTokens: usage?.inputTokens,
+      outputTokens: usage?.outputTokens,
+      timeToFirstChunkS: timing.firstChunkAt !== undefined ? (timing.firstChunkAt - timing.started) / 1000 : undefined,
+      costUsd: usage !== undefined ? request.price?.(responseModel ?? request.model, usage)?.amount : undefined,
+    });
+  } catch (failure) {
+    tracingFailed('measureCall', failure);
+  }
+}
+
 function endAISpan(
   span: Span,
   request: AICallRequest,
   outcome: AICallOutcome,
   record: ModelCallRecord | undefined,
+  timing: Timing,
   error?: unknown,
 ): void {
   if (error === undefined && !request.signal?.aborted) {
+    measureCall(request, outcome, record, 'success', timing);
     finishAISpan(span, request, outcome, 'success', record);
     span.end();
     return;
   }
   if (isCancellation(error, request.signal)) {
+    measureCall(request, outcome, record, 'cancelled', timing);
     finishAISpan(span, request, outcome, 'cancelled', record);
     endCancelled(span);
     return;
   }
+  measureCall(request, outcome, record, 'failure', timing, error);
   finishAISpan(span, request, outcome, 'failure', record);
   recordError(span, error);
   try {
@@ -179,11 +221,12 @@ function endAISpan(
 export async function traceAICall<T>(request: AICallRequest, call: () => Promise<T>, read: (result: T) => AICallOutcome): Promise<T> {
   const { span, ctx } = startAISpan(request);
   const record = recordOf(ctx);
+  const timing: Timing = { started: performance.now() };
   let result: T;
   try {
     result = await context.with(ctx, call);
   } catch (error) {
-    endAISpan(span, request, {}, record, error);
+    endAISpan(span, request, {}, record, timing, error);
     throw error;
   }
   let outcome: AICallOutcome = {};
@@ -193,7 +236,7 @@ export async function traceAICall<T>(request: AICallRequest, call: () => Promise
     // an unreadable result still ends the span
     tracingFailed('traceAICall.read', failure);
   }
-  endAISpan(span, request, outcome, record);
+  endAISpan(span, request, outcome, record, timing);
   return result;
 }
 
@@ -228,8 +271,7 @@ export async function* traceAIStream<C>(
 ): AsyncGenerator<C> {
   const { span, ctx } = startAISpan(request);
   const record = recordOf(ctx);
-  const started = performance.now();
-  let firstChunkAt: number | undefined;
+  const timing: Timing = { started: performance.now() };
   let usage: TokenUsage | undefined;
   let finishReason: string | undefined;
   const parts: MessagePart[] = [];
@@ -246,9 +288,9 @@ export async function* traceAIStream<C>(
     while (true) {
       const step = await context.with(ctx, () => iterator!.next());
       if (step.done) break;
-      if (firstChunkAt === undefined) {
-        firstChunkAt = performance.now();
-        span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (firstChunkAt - started) / 1000);
+      if (timing.firstChunkAt === undefined) {
+        timing.firstChunkAt = performance.now();
+        span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (timing.firstChunkAt - timing.started) / 1000);
       }
       try {
         const chunk = read(step.value);
@@ -269,16 +311,16 @@ export async function* traceAIStream<C>(
       yield step.value;
     }
     settled = true;
-    endAISpan(span, request, outcome(), record);
+    endAISpan(span, request, outcome(), record, timing);
   } catch (error) {
     settled = true;
-    endAISpan(span, request, outcome(), record, error);
+    endAISpan(span, request, outcome(), record, timing, error);
     throw error;
   } finally {
     if (!settled) {
       // the consumer stopped reading: the caller cancelled; close the upstream stream
       const abandoned = Object.assign(new Error('the stream was abandoned before it ended'), { name: 'AbortError' });
-      endAISpan(span, request, outcome(), record, abandoned);
+      endAISpan(span, request, outcome(), record, timing, abandoned);
       await iterator?.return?.(undefined as never).catch(() => undefined);
     }
   }

@@ -12,7 +12,7 @@ interface Instruments {
   socketConnections: UpDownCounter;
   messagingProcess: Histogram;
   planJobDuration: Histogram;
-  spansStarted: Counter;
+  dbOperation: Histogram;
   spansExported: Counter;
 }
 
@@ -41,7 +41,7 @@ function instruments(): Instruments {
     socketConnections: meter.createUpDownCounter(names.METRIC_RENOVATION_SOCKETIO_CONNECTIONS, { description: 'Socket.io connections open now.', unit: '{connection}', valueType: ValueType.INT }),
     messagingProcess: seconds(names.METRIC_MESSAGING_PROCESS_DURATION, 'Duration of processing one Socket.io event.', names.BUCKETS.httpDuration),
     planJobDuration: seconds(names.METRIC_RENOVATION_PLAN_JOB_DURATION, 'Duration of one run of a plan job.', names.BUCKETS.jobDuration),
-    spansStarted: meter.createCounter(names.METRIC_OTEL_SDK_SPAN_STARTED, { description: 'Spans started, by sampling result.', unit: '{span}', valueType: ValueType.INT }),
+    dbOperation: seconds(names.METRIC_DB_CLIENT_OPERATION_DURATION, 'Duration of database client operations.', names.BUCKETS.dbDuration),
     spansExported: meter.createCounter(names.METRIC_OTEL_SDK_EXPORTER_SPAN_EXPORTED, {
       description: 'Spans that left the process, or (with error.type) were dropped or lost.',
       unit: '{span}',
@@ -64,7 +64,8 @@ function safely(where: string, record: (instruments: Instruments) => void): void
 export interface ModelCallMeasurement {
   /** The conventions' attributes every GenAI metric carries (operation, provider, models, server, error.type). */
   attributes: Attributes;
-  durationS: number;
+  /** Undefined for a call that did not end on its own (cancelled): its time says nothing of the model. */
+  durationS?: number | undefined;
   inputTokens?: number | undefined;
   outputTokens?: number | undefined;
   timeToFirstChunkS?: number | undefined;
@@ -75,12 +76,21 @@ export interface ModelCallMeasurement {
 export function recordModelCall(measurement: ModelCallMeasurement): void {
   safely('recordModelCall', (m) => {
     const { attributes } = measurement;
-    m.genAiDuration.record(measurement.durationS, attributes);
+    if (measurement.durationS !== undefined) m.genAiDuration.record(measurement.durationS, attributes);
     if (measurement.inputTokens !== undefined) m.genAiTokens.record(measurement.inputTokens, { ...attributes, [names.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
     if (measurement.outputTokens !== undefined) m.genAiTokens.record(measurement.outputTokens, { ...attributes, [names.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
     if (measurement.timeToFirstChunkS !== undefined) m.genAiFirstChunk.record(measurement.timeToFirstChunkS, attributes);
     if (measurement.costUsd !== undefined && measurement.costUsd > 0) m.genAiCost.add(measurement.costUsd, attributes);
   });
+}
+
+/**
+ * A query that instrumentation-pg did not see (its trace is not sampled): recorded here with the
+ * attributes and buckets the instrumentation uses for the queries it does see, so the metric
+ * counts every query once.
+ */
+export function recordDbOperation(durationS: number, attributes: Attributes): void {
+  safely('recordDbOperation', (m) => m.dbOperation.record(durationS, attributes));
 }
 
 /** A Socket.io connection opened (+1) or closed (-1). */
@@ -132,11 +142,6 @@ export function observePlanQueueDepth(read: () => Promise<Partial<Record<'waitin
     tracingFailed('observePlanQueueDepth', failure);
     return () => undefined;
   }
-}
-
-/** The pipeline's own accounting (semconv `otel.sdk.*`): a span started, by the sampler's decision. */
-export function countSpanStarted(samplingResult: 'DROP' | 'RECORD_ONLY' | 'RECORD_AND_SAMPLE'): void {
-  safely('countSpanStarted', (m) => m.spansStarted.add(1, { [names.ATTR_OTEL_SPAN_SAMPLING_RESULT]: samplingResult }));
 }
 
 /** Spans delivered (no error type) or dropped/lost (`queue_full`, `buffer_full`, `rejected`, `shutdown`). */

@@ -9,10 +9,7 @@ export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = 'gen_ai.client.operation.
 export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage';
 export const METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK = 'gen_ai.client.operation.time_to_first_chunk';
 export const METRIC_MESSAGING_PROCESS_DURATION = 'messaging.process.duration';
-export const METRIC_OTEL_SDK_SPAN_STARTED = 'otel.sdk.span.started';
 export const METRIC_OTEL_SDK_EXPORTER_SPAN_EXPORTED = 'otel.sdk.exporter.span.exported';
-export const METRIC_OTEL_SDK_PROCESSOR_SPAN_QUEUE_SIZE = 'otel.sdk.processor.span.queue.size';
-export const METRIC_OTEL_SDK_PROCESSOR_SPAN_QUEUE_CAPACITY = 'otel.sdk.processor.span.queue.capacity';
 
 /** ours: estimated cost of model calls, in US dollars, from the price table. */
 export const METRIC_RENOVATION_GEN_AI_COST = 'renovation.gen_ai.cost';
@@ -25,8 +22,6 @@ export const METRIC_RENOVATION_PLAN_JOB_QUEUE_DEPTH = 'renovation.plan_job.queue
 
 /** semconv: the kind of token counted (`input`, `output`). */
 export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
-/** semconv: the sampler's decision for a started span. */
-export const ATTR_OTEL_SPAN_SAMPLING_RESULT = 'otel.span.sampling_result';
 /** ours: how a run of a plan job ended: `completed`, `retried` (failed, another attempt follows) or `failed`. */
 export const ATTR_RENOVATION_JOB_OUTCOME = 'renovation.job.outcome';
 /** ours: the state of the jobs a queue-depth figure counts: `waiting`, `active`, `delayed`. */
@@ -38,4 +33,6 @@ export const BUCKETS = {
   genAiDuration: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92],
   tokens: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304],
   jobDuration: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+  /** instrumentation-pg's own, so that its measurements and ours share buckets */
+  dbDuration: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
 } as const;

@@ -1,0 +1,188 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
+import { startGeminiStandIn, type GeminiStandIn } from '../src/gemini-stand-in/server';
+import { connectChat } from './helpers/chat-client';
+import { inParallel } from './helpers/load';
+import type { ReceivedMetricPoint } from './helpers/otlp-metrics';
+import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver';
+import { grafanaPanelQueries, hasBinary, startPrometheus, type PrometheusServer } from './helpers/prometheus';
+import { ROOT, api, startServer, testEnv, type ServerProcess } from './helpers/server-process';
+import { newUserSession } from './helpers/stack';
+
+/** A chat with a tool call and a background plan: every kind of work the dashboards show. */
+async function exercise(server: ServerProcess, requests = 40) {
+  const { token, sessionId } = await newUserSession(server);
+  await inParallel(requests, 8, () => api(server, 'GET', `/api/sessions/${sessionId}`, { token }));
+  await api(server, 'GET', '/api/sessions/not-a-uuid', { token });
+  const chat = await connectChat(server.url, { token });
+  expect((await chat.send({ sessionId, content: 'What does a 12 m2 kitchen cost?' })).ok).toBe(true);
+  expect((await chat.nextReply()).error).toBeUndefined();
+  const ready = new Promise((resolve) => chat.socket.once('plan:ready', resolve));
+  expect((await api(server, 'POST', `/api/sessions/${sessionId}/plan`, { token })).status).toBe(202);
+  await ready;
+  chat.close();
+  return { token, sessionId };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const total = (points: ReceivedMetricPoint[], name: string, match: (point: ReceivedMetricPoint) => boolean = () => true) =>
+  points.filter((point) => point.name === name && match(point)).reduce((sum, point) => sum + (point.count ?? point.value ?? 0), 0);
+
+describe('metrics over OTLP, for every request at ratio 0', () => {
+  let receiver: OtlpReceiver;
+  let gemini: GeminiStandIn;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
+    server = await startServer({
+      env: {
+        ...testEnv(inject('databaseUrl'), receiver.url),
+        GEMINI_BASE_URL: gemini.baseUrl,
+        GEMINI_API_KEY: 'test-key',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        OTEL_METRIC_EXPORT_TIMEOUT: '400',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await gemini?.close();
+    await receiver?.close();
+  });
+
+  it('when nothing is sampled, then every request, query, model call, socket event and job is still counted, with the conventions’ names, units and attributes', async () => {
+    const requests = 40;
+    const { sessionId } = await exercise(server, requests);
+    const route = (point: ReceivedMetricPoint) => point.attributes['http.route'] === '/api/sessions/:sessionId';
+    // cumulative temporality: the latest export holds the totals
+    const points = await receiver.waitForMetrics(
+      (all) => total(latest(all), 'http.server.request.duration', route) >= requests + 1 && total(latest(all), 'renovation.plan_job.duration') >= 1,
+      { timeoutMs: 20_000 },
+    ).then(latest);
+
+    // nothing was traced, and yet every request is in the histogram, by route, method and status
+    expect(receiver.spans().filter((span) => span.kind === 'SERVER')).toEqual([]);
+    const http = points.filter((point) => point.name === 'http.server.request.duration');
+    expect(http[0]).toMatchObject({ kind: 'histogram', unit: 's' });
+    expect(total(points, 'http.server.request.duration', (point) => route(point) && point.attributes['http.response.status_code'] === 200)).toBe(requests);
+    expect(total(points, 'http.server.request.duration', (point) => route(point) && point.attributes['http.response.status_code'] === 400)).toBe(1);
+    expect(http.find(route)?.attributes).toMatchObject({ 'http.request.method': 'GET' });
+
+    // queries under unsampled traces skip the instrumentation, not the metric
+    const db = points.filter((point) => point.name === 'db.client.operation.duration');
+    expect(db[0]).toMatchObject({ kind: 'histogram', unit: 's', attributes: expect.objectContaining({ 'db.system.name': 'postgresql' }) });
+    expect(total(points, 'db.client.operation.duration', (point) => point.attributes['db.operation.name'] === 'SELECT')).toBeGreaterThanOrEqual(2 * requests);
+
+    // model calls: duration, tokens by type, time to first chunk, cost
+    const genai = (point: ReceivedMetricPoint) => point.attributes['gen_ai.provider.name'] === 'gcp.gemini' && point.attributes['gen_ai.request.model'] === 'gemini-2.5-flash';
+    expect(total(points, 'gen_ai.client.operation.duration', genai)).toBeGreaterThanOrEqual(4);
+    expect(points.find((point) => point.name === 'gen_ai.client.operation.duration')).toMatchObject({ unit: 's', attributes: expect.objectContaining({ 'gen_ai.operation.name': 'chat', 'gen_ai.response.model': expect.any(String) }) });
+    const tokens = points.filter((point) => point.name === 'gen_ai.client.token.usage');
+    expect(new Set(tokens.map((point) => point.attributes['gen_ai.token.type']))).toEqual(new Set(['input', 'output']));
+    expect(tokens[0]?.unit).toBe('{token}');
+    expect(total(points, 'gen_ai.client.operation.time_to_first_chunk', genai)).toBeGreaterThanOrEqual(4);
+    expect(total(points, 'renovation.gen_ai.cost', genai)).toBeGreaterThan(0);
+
+    // Socket.io and jobs
+    expect(total(points, 'messaging.process.duration', (point) => point.attributes['messaging.operation.name'] === 'chat:user_message')).toBe(1);
+    expect(points.some((point) => point.name === 'renovation.socketio.connections')).toBe(true);
+    expect(total(points, 'renovation.plan_job.duration', (point) => point.attributes['renovation.job.outcome'] === 'completed')).toBe(1);
+    expect(points.some((point) => point.name === 'renovation.plan_job.queue.depth')).toBe(true);
+
+    // the pipeline and the runtime
+    expect(points.some((point) => point.name === 'otel.sdk.span.started')).toBe(true);
+    expect(points.some((point) => point.name === 'otel.sdk.processor.span.queue.capacity')).toBe(true);
+    expect(points.some((point) => point.name === 'nodejs.eventloop.delay.p99')).toBe(true);
+
+    // bounded cardinality: no raw path, user, session or message id in any metric
+    const keys = new Set(points.flatMap((point) => Object.keys(point.attributes)));
+    for (const key of ['url.path', 'url.full', 'enduser.id', 'user.id', 'session.id', 'gen_ai.conversation.id', 'request.id']) expect(keys, key).not.toContain(key);
+    expect(JSON.stringify(points)).not.toContain(sessionId);
+  });
+});
+
+/** The points of the most recent export of each metric stream (cumulative totals). */
+function latest(points: ReceivedMetricPoint[]): ReceivedMetricPoint[] {
+  const last = new Map<string, ReceivedMetricPoint>();
+  for (const point of points) last.set(`${point.name}|${point.scope}|${JSON.stringify(point.attributes)}`, point);
+  return [...last.values()];
+}
+
+const havePrometheus = hasBinary('prometheus');
+if (!havePrometheus) console.warn('\n⚠️  prometheus is not on PATH: the dashboard test against a real Prometheus is SKIPPED (Debian package `prometheus`).\n');
+
+describe.skipIf(!havePrometheus)('a real Prometheus scraping the server: every dashboard panel and the AI-latency alert', () => {
+  let prometheus: PrometheusServer;
+  let fastModel: GeminiStandIn;
+  let slowModel: GeminiStandIn;
+  const servers: ServerProcess[] = [];
+
+  beforeAll(async () => {
+    [fastModel, slowModel] = await Promise.all([startGeminiStandIn({ chunkDelayMs: 0 }), startGeminiStandIn({ chunkDelayMs: 0, latencyMs: 3_500 })]);
+    const ports = [await freePort(), await freePort()];
+    const receiver = await startOtlpReceiver();
+    const start = (model: string, gemini: GeminiStandIn, port: number) =>
+      startServer({
+        env: {
+          ...testEnv(inject('databaseUrl'), receiver.url),
+          GEMINI_BASE_URL: gemini.baseUrl,
+          GEMINI_API_KEY: 'test-key',
+          GEMINI_MODEL: model,
+          OTEL_METRICS_EXPORTER: 'prometheus',
+          OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+          OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+        },
+      });
+    servers.push(await start('gemini-2.5-flash', fastModel, ports[0]!), await start('gemini-2.5-pro', slowModel, ports[1]!));
+    prometheus = await startPrometheus({ scrapeTargets: ports.map((port) => `127.0.0.1:${port}`), scrapeIntervalMs: 1_000 });
+    afterAll(() => receiver.close());
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await prometheus?.stop();
+    await Promise.all([fastModel?.close(), slowModel?.close()]);
+  });
+
+  it('when the app has served requests, a chat and a plan, then every panel query returns a series, and the AI-latency alert is above its threshold only for the slow model', async () => {
+    await Promise.all(servers.map((server) => exercise(server, 20)));
+    // both plans scraped, then two more scrapes, so rate() has two samples of everything
+    await prometheus.waitForSeries('count(renovation_plan_job_duration_count > 0) == 2', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+
+    const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'observability/grafana/renovation-agent.json'), 'utf8'));
+    const empty: string[] = [];
+    for (const query of grafanaPanelQueries(dashboard)) {
+      // series of failures exist only once something failed: those panels are allowed to be empty here
+      if (query.expr.includes('error_type!=""') || query.expr.includes("error_type!=''")) continue;
+      const series = await prometheus.query(query.expr);
+      if (series.length === 0) empty.push(`${query.panel} [${query.refId}]: ${query.expr}`);
+    }
+    expect(empty, empty.join('\n')).toEqual([]);
+
+    const rules = parse(readFileSync(path.join(ROOT, 'observability/prometheus/alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; expr: string }> }> };
+    const latency = rules.groups.flatMap((group) => group.rules).find((rule) => rule.alert === 'GenAILatencyHigh')!;
+    const firing = await prometheus.query(latency.expr);
+    expect(firing.map((series) => series.metric.gen_ai_request_model)).toEqual(['gemini-2.5-pro']);
+    expect(Number(firing[0]!.value[1])).toBeGreaterThan(3);
+  });
+});
