@@ -11,7 +11,7 @@ import { DEFAULT_AGENT } from './agent/configuration';
 import { buildAgentGraph } from './agent/graph';
 import { createAgentTools } from './agent/tools';
 import type { Env } from './config/env';
-import { createChatModel } from './config/gemini';
+import { createChatModel } from './agent/model';
 import { createDatabase, runMigrations, type DatabaseHandle } from './db/client';
 import { startEmbeddedPostgres } from './db/embedded';
 import { startGeminiStandIn } from './gemini-stand-in/server';

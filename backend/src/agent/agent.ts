@@ -1,6 +1,6 @@
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
 import { GEN_AI_PROVIDER_GEMINI, LangGraphTracingHandler, traceAgentRun, type TokenUsage } from '../utils/ai-tracing';
-import { usageFromLangChain } from '../config/gemini';
+import { usageFromLangChain } from './model';
 import type { AgentConfiguration } from './configuration';
 import type { AgentGraph } from './graph';
 import { estimateCostUsd } from './pricing';

@@ -3,7 +3,7 @@ import type { RunnableConfig } from '@langchain/core/runnables';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import { END, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph';
 import { ToolNode, toolsCondition } from '@langchain/langgraph/prebuilt';
-import type { ChatModel } from '../config/gemini';
+import type { ChatModel } from './model';
 import { runInTraceOf } from '../utils/ai-tracing';
 import { SYSTEM_PROMPT } from './prompts';
 

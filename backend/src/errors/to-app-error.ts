@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { isDatabaseUnavailable } from '../db/client';
+import { isDatabaseUnavailable } from './database';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from './app-error';
 
 // Error `type`s set by body-parser / raw-body (what express.json() throws).

@@ -337,9 +337,35 @@ describe('otlp-receiver', () => {
   });
 
   it('when another path is requested, then it is answered 404', async () => {
-    const response = await fetch(`${receiver.url}/v1/metrics`, { method: 'POST', body: '{}' });
+    const response = await fetch(`${receiver.url}/v1/unknown`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(404);
-    expect(receiver.requests()).toMatchObject([{ path: '/v1/metrics', status: 404 }]);
+    expect(receiver.requests()).toMatchObject([{ path: '/v1/unknown', status: 404 }]);
+  });
+
+  it('when metrics arrive as OTLP/JSON, then their points are decoded apart from the traces', async () => {
+    const body = {
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+          scopeMetrics: [
+            {
+              scope: { name: 'test' },
+              metrics: [
+                { name: 'jobs', unit: '{job}', sum: { isMonotonic: true, dataPoints: [{ asInt: '3', attributes: [{ key: 'state', value: { stringValue: 'done' } }] }] } },
+                { name: 'took', unit: 's', histogram: { dataPoints: [{ count: '2', sum: 0.5, bucketCounts: ['1', '1'], explicitBounds: [0.1] }] } },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const response = await fetch(`${receiver.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(response.status).toBe(200);
+    expect(receiver.metrics()).toMatchObject([
+      { name: 'jobs', unit: '{job}', kind: 'sum', value: 3, attributes: { state: 'done' }, resource: { 'service.name': 'svc' }, scope: 'test' },
+      { name: 'took', unit: 's', kind: 'histogram', count: 2, sum: 0.5, bucketCounts: [1, 1], explicitBounds: [0.1] },
+    ]);
+    expect(receiver.requests()).toEqual([]);
   });
 
   it('when waiting for spans times out, then the error lists the received span names', async () => {

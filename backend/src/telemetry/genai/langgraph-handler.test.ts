@@ -6,7 +6,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildAgentGraph } from '../../agent/graph';
-import { createChatModel } from '../../config/gemini';
+import { createChatModel } from '../../agent/model';
 import { startGeminiStandIn, type GeminiStandIn } from '../../gemini-stand-in/server';
 import { LangGraphTracingHandler, runInTraceOf, traceAgentRun } from '../../utils/ai-tracing';
 import { runRegistry } from './run-registry';

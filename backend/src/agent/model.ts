@@ -2,7 +2,7 @@ import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager
 import type { BaseMessage } from '@langchain/core/messages';
 import type { ChatGenerationChunk, ChatResult } from '@langchain/core/outputs';
 import { ChatGoogleGenerativeAI } from '@langchain/google-genai';
-import { estimateCostUsd } from '../agent/pricing';
+import { estimateCostUsd } from './pricing';
 import {
   GEN_AI_PROVIDER_GEMINI,
   traceAICall,

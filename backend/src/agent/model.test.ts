@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genAISchemaErrors } from '../../tests/helpers/genai-schemas';
 import { startGeminiStandIn, type GeminiStandIn } from '../gemini-stand-in/server';
 import { aiErrorType } from '../utils/ai-tracing';
-import { createChatModel, finishReasonFromGemini, serverOf, usageFromLangChain } from './gemini';
+import { createChatModel, finishReasonFromGemini, serverOf, usageFromLangChain } from './model';
 import { retryAfterSeconds } from './gemini-client';
 
 describe('usageFromLangChain', () => {
