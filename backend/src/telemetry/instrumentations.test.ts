@@ -1,4 +1,5 @@
-import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, metrics, trace } from '@opentelemetry/api';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,15 +33,33 @@ describe('pg: queries under an unsampled trace skip the instrumentation', () => 
     return { query: pg._getClientQueryPatch!()(original), calls };
   }
 
-  const client = { connectionParameters: { database: 'test', host: '127.0.0.1', port: 5432, user: 'postgres' } };
+  const client = { database: 'test', connectionParameters: { database: 'test', host: '127.0.0.1', port: 5432, user: 'postgres' } };
   const callback = () => undefined;
 
-  it('when the active span is not sampled, then the driver is called directly, with its own callback', () => {
+  it('when the active span is not sampled, then the driver is called without the instrumentation, and the query is still timed into the metric', async () => {
+    const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 60_000 });
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
     const { query, calls } = patchedQuery();
     const unsampled = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 0 });
-    const result = context.with(trace.setSpan(ROOT_CONTEXT, unsampled), () => query.call(client, 'SELECT 1', [], callback));
+    let answered = false;
+    const result = context.with(trace.setSpan(ROOT_CONTEXT, unsampled), () =>
+      query.call(client, 'SELECT 1', [], () => {
+        answered = true;
+      }),
+    );
     expect(result).toBe('result');
-    expect(calls).toEqual([{ self: client, args: ['SELECT 1', [], callback] }]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.self).toBe(client);
+    expect(calls[0]!.args.slice(0, 2)).toEqual(['SELECT 1', []]);
+    // our timing wrapper, not the instrumentation's span-ending callback
+    const timed = calls[0]!.args.at(-1) as (error: unknown) => void;
+    expect(timed.name).toBe('timed');
+    timed(undefined);
+    expect(answered).toBe(true);
+    const { resourceMetrics } = await reader.collect();
+    const duration = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((metric) => metric.descriptor.name === 'db.client.operation.duration');
+    expect(duration?.dataPoints[0]?.attributes).toMatchObject({ 'db.system.name': 'postgresql', 'db.namespace': 'test', 'db.operation.name': 'SELECT', 'server.port': 5432 });
+    metrics.disable();
   });
 
   it('when the active span is sampled, then the instrumentation runs (it wraps the callback to end its span)', () => {
@@ -60,5 +79,6 @@ describe('pg: queries under an unsampled trace skip the instrumentation', () => 
     context.with(trace.setSpan(ROOT_CONTEXT, ended), () => query.call(client, 'SELECT 1', [], callback));
     expect(calls).toHaveLength(1);
     expect(calls[0]!.args.at(-1)).not.toBe(callback);
+    expect((calls[0]!.args.at(-1) as { name: string }).name).not.toBe('timed');
   });
 });
