@@ -23,7 +23,7 @@ export default defineConfig({
         test: {
           name: 'int',
           include: ['backend/tests/**/*.test.ts'],
-          globalSetup: ['backend/tests/helpers/global-setup.ts'],
+          globalSetup: ['backend/testing/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -77,7 +77,7 @@ function startServices(): Promise<{ child: ChildProcess; sink: string; gemini: s
 
 async function database(): Promise<{ url: string; stop(): Promise<void> }> {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
-  const { startEmbeddedPostgres } = require('../backend/dist/db/embedded.js');
+  const { startEmbeddedPostgres } = require('../backend/dist/dev/embedded-postgres.js');
   const { createLogger } = require('../backend/dist/utils/logger.js');
   const dataDir = path.join(TMP, 'pg');
   const embedded = await startEmbeddedPostgres({ dataDir, port: 0, logger: createLogger({ level: 'warn' }) });

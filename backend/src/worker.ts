@@ -1,7 +1,7 @@
 // Tracing first, as in server.ts: its own bootstrap, its own service name.
 import { telemetry } from './config/telemetry-worker';
 import { getEnvOrExit } from './config/env';
-import { bullmqTelemetry, createServices, openDatabase, openRedis } from './core';
+import { bullmqTelemetry, createServices, openDatabase, openRedis } from './wiring';
 import { createPlanJobHandlers } from './jobs/plan-job';
 import { createPlanWorker } from './jobs/plan-worker';
 import { redisEmitterNotifier } from './realtime/notifier';

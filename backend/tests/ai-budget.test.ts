@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { GeminiStandIn } from '../src/gemini-stand-in/server';
-import { connectChat } from './helpers/chat-client';
-import type { OtlpReceiver } from './helpers/otlp-receiver';
-import { api, type ServerProcess } from './helpers/server-process';
-import { newUserSession, startStack, type Stack } from './helpers/stack';
+import type { GeminiStandIn } from '../src/dev/gemini-stand-in/server';
+import { connectChat } from '../testing/chat-client';
+import type { OtlpReceiver } from '../testing/otlp-receiver';
+import { api, type ServerProcess } from '../testing/server-process';
+import { newUserSession, startStack, type Stack } from '../testing/stack';
 
 const BUDGET = 300;
 

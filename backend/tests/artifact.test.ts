@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGeminiStandIn, type GeminiStandIn } from '../src/gemini-stand-in/server';
-import { ROOT, TEST_JWT_SECRET, startServer, type ServerProcess } from './helpers/server-process';
+import { startGeminiStandIn, type GeminiStandIn } from '../src/dev/gemini-stand-in/server';
+import { ROOT, TEST_JWT_SECRET, startServer, type ServerProcess } from '../testing/server-process';
 
 const run = promisify(execFile);
 

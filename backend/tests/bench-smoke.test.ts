@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { ROOT } from './helpers/server-process';
+import { ROOT } from '../testing/server-process';
 
 /**
  * The benchmark in miniature, so it cannot rot: one short round of every configuration

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GeminiStandIn } from '../src/gemini-stand-in/server';
-import { connectChat } from './helpers/chat-client';
-import { ancestorsOf, formatTree, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
-import { api, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
-import { genAISchemaErrors } from './helpers/genai-schemas';
-import { newUserSession, startStack, type Stack } from './helpers/stack';
+import type { GeminiStandIn } from '../src/dev/gemini-stand-in/server';
+import { connectChat } from '../testing/chat-client';
+import { ancestorsOf, formatTree, type OtlpReceiver, type ReceivedSpan } from '../testing/otlp-receiver';
+import { api, tokenFor, uniqueUser, type ServerProcess } from '../testing/server-process';
+import { genAISchemaErrors } from '../testing/genai-schemas';
+import { newUserSession, startStack, type Stack } from '../testing/stack';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const AGENT = 'invoke_agent renovation-assistant';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GeminiStandIn } from '../src/gemini-stand-in/server';
-import { connectChat } from './helpers/chat-client';
-import { api, type ServerProcess } from './helpers/server-process';
-import { newUserSession, startStack, type Stack } from './helpers/stack';
+import type { GeminiStandIn } from '../src/dev/gemini-stand-in/server';
+import { connectChat } from '../testing/chat-client';
+import { api, type ServerProcess } from '../testing/server-process';
+import { newUserSession, startStack, type Stack } from '../testing/stack';
 
 const firstChunk = (socket: { once(event: string, listener: () => void): unknown }) =>
   new Promise<void>((resolve) => socket.once('chat:assistant_chunk', () => resolve()));

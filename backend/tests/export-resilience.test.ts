@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { atRate, inParallel, percentile, rssMiB } from './helpers/load';
-import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver';
-import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
+import { atRate, inParallel, percentile, rssMiB } from '../testing/load';
+import { startOtlpReceiver, type OtlpReceiver } from '../testing/otlp-receiver';
+import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from '../testing/server-process';
 
 describe('export: riding out backend outages, bounded memory, nothing secret', () => {
   let receiver: OtlpReceiver | undefined;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver';
-import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
+import { startOtlpReceiver, type OtlpReceiver } from '../testing/otlp-receiver';
+import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from '../testing/server-process';
 
 describe('HTTP API: bad input gets a clear 4xx, never a 500', () => {
   let receiver: OtlpReceiver;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { formatTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
-import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
+import { formatTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../testing/otlp-receiver';
+import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from '../testing/server-process';
 
 describe('HTTP tracing (real server, real PostgreSQL, OTLP receiver)', () => {
   let receiver: OtlpReceiver;

@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { GeminiStandIn } from '../src/gemini-stand-in/server';
-import { connectChat } from './helpers/chat-client';
-import { api, type ServerProcess } from './helpers/server-process';
-import { newUserSession, startStack, type Stack } from './helpers/stack';
+import type { GeminiStandIn } from '../src/dev/gemini-stand-in/server';
+import { connectChat } from '../testing/chat-client';
+import { api, type ServerProcess } from '../testing/server-process';
+import { newUserSession, startStack, type Stack } from '../testing/stack';
 
 describe('money and tokens spent once: Idempotency-Key on payments and plans, one open plan job per session', () => {
   let stack: Stack;

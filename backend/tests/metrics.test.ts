@@ -3,14 +3,14 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { startGeminiStandIn, type GeminiStandIn } from '../src/gemini-stand-in/server';
-import { connectChat } from './helpers/chat-client';
-import { inParallel } from './helpers/load';
-import type { ReceivedMetricPoint } from './helpers/otlp-metrics';
-import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver';
-import { grafanaPanelQueries, hasBinary, startPrometheus, type PrometheusServer } from './helpers/prometheus';
-import { ROOT, api, startServer, testEnv, type ServerProcess } from './helpers/server-process';
-import { newUserSession } from './helpers/stack';
+import { startGeminiStandIn, type GeminiStandIn } from '../src/dev/gemini-stand-in/server';
+import { connectChat } from '../testing/chat-client';
+import { inParallel } from '../testing/load';
+import type { ReceivedMetricPoint } from '../testing/otlp-metrics';
+import { startOtlpReceiver, type OtlpReceiver } from '../testing/otlp-receiver';
+import { grafanaPanelQueries, hasBinary, startPrometheus, type PrometheusServer } from '../testing/prometheus';
+import { ROOT, api, startServer, testEnv, type ServerProcess } from '../testing/server-process';
+import { newUserSession } from '../testing/stack';
 
 /** A chat with a tool call and a background plan: every kind of work the dashboards show. */
 async function exercise(server: ServerProcess, requests = 40) {

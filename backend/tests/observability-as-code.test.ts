@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { OTEL_ATTRIBUTES, OTEL_METRIC_NAMES, PROMETHEUS_LABELS, PROMETHEUS_SERIES } from '../../observability/metrics';
-import { grafanaPanelQueries, hasBinary, type PrometheusServer, startPrometheus } from './helpers/prometheus';
+import { grafanaPanelQueries, hasBinary, type PrometheusServer, startPrometheus } from '../testing/prometheus';
 
 const ROOT = path.resolve(__dirname, '../..');
 const OBS = path.join(ROOT, 'observability');

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGrpcReceiver, type GrpcReceiver } from './helpers/grpc-receiver';
-import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver';
-import { api, startServer, testEnv, tokenFor, uniqueUser, type LogLine, type ServerProcess } from './helpers/server-process';
+import { startGrpcReceiver, type GrpcReceiver } from '../testing/grpc-receiver';
+import { startOtlpReceiver, type OtlpReceiver } from '../testing/otlp-receiver';
+import { api, startServer, testEnv, tokenFor, uniqueUser, type LogLine, type ServerProcess } from '../testing/server-process';
 
 /** A stand-in Zipkin collector: keeps every span posted to /api/v2/spans. */
 async function startZipkinReceiver(): Promise<{ url: string; spans: Array<Record<string, any>>; close(): Promise<void> }> {

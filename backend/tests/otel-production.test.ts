@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { inParallel } from './helpers/load';
-import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver';
-import { ROOT, START_ARGS, api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
+import { inParallel } from '../testing/load';
+import { startOtlpReceiver, type OtlpReceiver } from '../testing/otlp-receiver';
+import { ROOT, START_ARGS, api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from '../testing/server-process';
 
 /** A trace backend that accepts connections and never answers. */
 async function startSilentBackend(): Promise<{ url: string; close(): Promise<void> }> {

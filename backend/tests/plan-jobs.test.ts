@@ -1,10 +1,10 @@
 import IORedis from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGeminiStandIn, type GeminiStandIn } from '../src/gemini-stand-in/server';
-import { connectChat, type ChatClient } from './helpers/chat-client';
-import { ancestorsOf, formatTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
-import { api, startServer, startWorker, testEnv, type ServerProcess } from './helpers/server-process';
-import { newUserSession, startStack, type Stack } from './helpers/stack';
+import { startGeminiStandIn, type GeminiStandIn } from '../src/dev/gemini-stand-in/server';
+import { connectChat, type ChatClient } from '../testing/chat-client';
+import { ancestorsOf, formatTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../testing/otlp-receiver';
+import { api, startServer, startWorker, testEnv, type ServerProcess } from '../testing/server-process';
+import { newUserSession, startStack, type Stack } from '../testing/stack';
 
 type PlanEvent = { sessionId: string; planId?: string; jobId: string; traceparent?: string; code?: string; message?: string };
 

@@ -3,9 +3,9 @@ import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectChat } from './helpers/chat-client';
-import { api, ROOT, TEST_JWT_SECRET, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
-import { startStack, type Stack } from './helpers/stack';
+import { connectChat } from '../testing/chat-client';
+import { api, ROOT, TEST_JWT_SECRET, tokenFor, uniqueUser, type ServerProcess } from '../testing/server-process';
+import { startStack, type Stack } from '../testing/stack';
 
 const ISSUER = 'https://auth.example.test';
 const AUDIENCE = 'renovation-api';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { connectChat } from './helpers/chat-client';
-import { inParallel } from './helpers/load';
-import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver';
-import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
+import { connectChat } from '../testing/chat-client';
+import { inParallel } from '../testing/load';
+import { startOtlpReceiver, type OtlpReceiver } from '../testing/otlp-receiver';
+import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from '../testing/server-process';
 
 const PARENT = '00f067aa0ba902b7';
 

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { inParallel } from './helpers/load';
-import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver';
-import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from './helpers/server-process';
+import { inParallel } from '../testing/load';
+import { startOtlpReceiver, type OtlpReceiver } from '../testing/otlp-receiver';
+import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from '../testing/server-process';
 
 /**
  * Requests are held in flight by a table lock the test owns, so "in flight when SIGTERM

@@ -1,11 +1,11 @@
 import IORedis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGeminiStandIn, type GeminiStandIn } from '../src/gemini-stand-in/server';
-import { connectChat, type ChatClient } from './helpers/chat-client';
-import { inParallel } from './helpers/load';
-import { ancestorsOf, formatTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
-import { api, startServer, startWorker, testEnv, type ServerProcess } from './helpers/server-process';
-import { newUserSession, startStack, type Stack } from './helpers/stack';
+import { startGeminiStandIn, type GeminiStandIn } from '../src/dev/gemini-stand-in/server';
+import { connectChat, type ChatClient } from '../testing/chat-client';
+import { inParallel } from '../testing/load';
+import { ancestorsOf, formatTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../testing/otlp-receiver';
+import { api, startServer, startWorker, testEnv, type ServerProcess } from '../testing/server-process';
+import { newUserSession, startStack, type Stack } from '../testing/stack';
 
 /**
  * Work that waits in a queue and resumes on a callback (a pooled database connection, a

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { StoredSpan } from '../src/dev/trace-viewer/stored-span';
-import { startGeminiStandIn, type GeminiStandIn } from '../src/gemini-stand-in/server';
-import { connectChat } from './helpers/chat-client';
-import { api, ROOT, startServer, TEST_JWT_SECRET, type ServerProcess } from './helpers/server-process';
-import { newUserSession } from './helpers/stack';
-import { startViewer, waitForApi, type ViewerProcess } from './helpers/trace-viewer';
+import { startGeminiStandIn, type GeminiStandIn } from '../src/dev/gemini-stand-in/server';
+import { connectChat } from '../testing/chat-client';
+import { api, ROOT, startServer, TEST_JWT_SECRET, type ServerProcess } from '../testing/server-process';
+import { newUserSession } from '../testing/stack';
+import { startViewer, waitForApi, type ViewerProcess } from '../testing/trace-viewer';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);

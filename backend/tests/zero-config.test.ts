@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectChat } from './helpers/chat-client';
-import { startOtlpReceiver, type OtlpReceiver } from './helpers/otlp-receiver';
-import { ROOT, api, startServer, type ServerProcess } from './helpers/server-process';
+import { connectChat } from '../testing/chat-client';
+import { startOtlpReceiver, type OtlpReceiver } from '../testing/otlp-receiver';
+import { ROOT, api, startServer, type ServerProcess } from '../testing/server-process';
 
 /**
  * `npm start` with no configuration: the embedded PostgreSQL, the generated development

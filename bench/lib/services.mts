@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { countSpans, histogram } from './otlp-count.mts';
 
 const require = createRequire(import.meta.url);
-const { startGeminiStandIn } = require('../../backend/dist/gemini-stand-in/server.js');
+const { startGeminiStandIn } = require('../../backend/dist/dev/gemini-stand-in/server.js');
 
 let spans = 0;
 let requests = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureLogs } from '../../tests/helpers/log-capture';
+import { captureLogs } from '../../testing/log-capture';
 import { toSafeError } from './safe-error';
 
 class DrizzleQueryError extends Error {

@@ -1,10 +1,10 @@
 import express, { type Express } from 'express';
 import type { TokenVerifier } from '../auth/tokens';
-import { authenticate } from '../middleware/auth.middleware';
-import { errorHandler, notFound } from '../middleware/error-handler.middleware';
-import { requestContext } from '../middleware/request-context.middleware';
-import { requireJson } from '../middleware/require-json.middleware';
-import { recordRoute } from '../middleware/route.middleware';
+import { authenticate } from './middleware/auth.middleware';
+import { errorHandler, notFound } from './middleware/error-handler.middleware';
+import { requestContext } from './middleware/request-context.middleware';
+import { requireJson } from './middleware/require-json.middleware';
+import { recordRoute } from './middleware/route.middleware';
 import type { PlanQueue } from '../jobs/plan-queue';
 import type { AiBudget } from '../services/budget.service';
 import type { IdempotencyService } from '../services/idempotency.service';

@@ -2,7 +2,7 @@ import { DiagLogLevel, diag, type DiagLogger } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tracingFailed } from './failure';
-import { SpanHygieneProcessor } from './span-hygiene';
+import { SpanHygieneProcessor } from './export/span-hygiene';
 
 let warnings: { message: string; args: unknown[] }[];
 

@@ -23,4 +23,4 @@ export { traceAgentRun, runInTraceOf, agentRunSpanName } from '../telemetry/gena
 export type { AgentRunRequest } from '../telemetry/genai/agent-run';
 export { LangGraphTracingHandler, toolTraceMetadata } from '../telemetry/genai/langgraph-handler';
 export type { GenAIMessage, MessagePart } from '../telemetry/genai/content';
-export { GEN_AI_PROVIDER_GEMINI } from '../telemetry/genai/semconv';
+export { GEN_AI_PROVIDER_GEMINI } from '../telemetry/semconv';

@@ -3,7 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setRequestId } from '../telemetry/request-id';
-import { captureLogs } from '../../tests/helpers/log-capture';
+import { captureLogs } from '../../testing/log-capture';
 
 const capture = () => captureLogs('info');
 

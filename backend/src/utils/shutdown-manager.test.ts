@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureLogs } from '../../tests/helpers/log-capture';
+import { captureLogs } from '../../testing/log-capture';
 import { ShutdownManager } from './shutdown-manager';
 
 function setup(timeoutMs = 1_000, repeatWindowMs = 50) {

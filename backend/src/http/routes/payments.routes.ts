@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from 'express';
-import { userIdOf } from '../../middleware/auth.middleware';
+import { userIdOf } from '../middleware/auth.middleware';
 import type { IdempotencyService } from '../../services/idempotency.service';
 import type { PaymentsService } from '../../services/payments.service';
 import { ATTR_SESSION_ID, annotateServerSpan } from '../../telemetry';

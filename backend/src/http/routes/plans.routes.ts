@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import type { PlanQueue } from '../../jobs/plan-queue';
 import { AppError } from '../../errors/app-error';
-import { userIdOf } from '../../middleware/auth.middleware';
+import { userIdOf } from '../middleware/auth.middleware';
 import { isBudgetRefusal, type AiBudget } from '../../services/budget.service';
 import type { IdempotencyService } from '../../services/idempotency.service';
 import type { PlansService } from '../../services/plans.service';

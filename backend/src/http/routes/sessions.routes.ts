@@ -1,5 +1,5 @@
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { userIdOf } from '../../middleware/auth.middleware';
+import { userIdOf } from '../middleware/auth.middleware';
 import type { SessionsService } from '../../services/sessions.service';
 import type { UsageService } from '../../services/usage.service';
 import { ATTR_SESSION_ID, annotateServerSpan } from '../../telemetry';

@@ -3,7 +3,7 @@ import { endSpan } from '../span';
 import { endCancelled, isCancellation } from './cancellation';
 import { setAgentRun } from './conversation';
 import { runRegistry } from './run-registry';
-import * as attr from './semconv';
+import * as attr from '../semconv';
 
 const tracer = trace.getTracer('renovation-agent-backend/langgraph');
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildAgentGraph } from '../../agent/graph';
 import { createChatModel } from '../../agent/model';
-import { startGeminiStandIn, type GeminiStandIn } from '../../gemini-stand-in/server';
+import { startGeminiStandIn, type GeminiStandIn } from '../../dev/gemini-stand-in/server';
 import { LangGraphTracingHandler, runInTraceOf, traceAgentRun } from '../../utils/ai-tracing';
 import { runRegistry } from './run-registry';
 

@@ -8,7 +8,7 @@ import { endCancelled, isCancellation } from './cancellation';
 import { boundedValueJson } from './content';
 import { getAgentRun } from './conversation';
 import { runRegistry, type RunRegistry } from './run-registry';
-import * as attr from './semconv';
+import * as attr from '../semconv';
 
 const tracer = trace.getTracer('renovation-agent-backend/langgraph');
 

@@ -8,7 +8,7 @@ import { endCancelled, isCancellation } from './cancellation';
 import { boundedJson, type GenAIMessage, type MessagePart } from './content';
 import { getAgentRun, type AgentRunContext } from './conversation';
 import { recordOf, withModelCallRecord, type ModelCallRecord } from './model-call-notes';
-import * as attr from './semconv';
+import * as attr from '../semconv';
 
 export interface TokenUsage {
   inputTokens: number;

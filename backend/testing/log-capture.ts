@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../src/utils/logger';
+import { createLogger, type Logger } from '../src/utils/logger';
 
 /** A real logger writing to memory: each line parsed, as a log shipper would see it. */
 export function captureLogs(level = 'debug'): { lines: Array<Record<string, unknown>>; logger: Logger } {

@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, status, type ServiceDefinition, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { decodeTraceExport, type ReceivedSpan } from '../../src/dev/otlp/decode';
+import { decodeTraceExport, type ReceivedSpan } from '../src/dev/otlp/decode';
 
 /** A test OTLP/gRPC trace receiver: the collector's `TraceService/Export`, decoding every span. */
 export interface GrpcReceiver {

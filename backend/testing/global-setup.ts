@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../src/db/embedded';
-import { createLogger } from '../../src/utils/logger';
+import { startEmbeddedPostgres } from '../src/dev/embedded-postgres';
+import { createLogger } from '../src/utils/logger';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,7 +16,7 @@ declare module 'vitest' {
   }
 }
 
-const ROOT = path.resolve(__dirname, '../../..');
+const ROOT = path.resolve(__dirname, '../..');
 
 /**
  * Builds the server (process-level tests run the compiled output, as `npm start` does)

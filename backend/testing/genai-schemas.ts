@@ -8,7 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020';
  * through as a GenericPart, so each part of a well-known type is also checked against that
  * type's own definition: a `tool_call` without a `name` fails.
  */
-const DIR = path.resolve(__dirname, '../fixtures/genai-schemas');
+const DIR = path.resolve(__dirname, '../tests/fixtures/genai-schemas');
 const FILES = {
   input: 'gen-ai-input-messages.json',
   output: 'gen-ai-output-messages.json',

@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { startGeminiStandIn, type GeminiStandIn } from '../../src/gemini-stand-in/server';
+import { startGeminiStandIn, type GeminiStandIn } from '../src/dev/gemini-stand-in/server';
 import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver';
 import { api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from './server-process';
 

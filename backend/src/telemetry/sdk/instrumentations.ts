@@ -15,11 +15,11 @@ import {
   ATTR_REQUEST_ID,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
-} from './attributes';
-import { recordDbOperation } from './metrics/instruments';
-import { summarizeSql } from './sql-summary';
-import { getRequestId } from './request-id';
-import type { InstrumentationName } from './types';
+} from '../attributes';
+import { recordDbOperation } from '../metrics/instruments';
+import { summarizeSql } from '../sql-summary';
+import { getRequestId } from '../request-id';
+import type { InstrumentationName } from '../types';
 
 const untracedServers = new WeakSet<object>();
 

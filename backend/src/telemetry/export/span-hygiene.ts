@@ -1,6 +1,6 @@
 import { SpanKind, type AttributeValue, type Attributes, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { tracingFailed } from './failure';
+import { tracingFailed } from '../failure';
 import { redactAttributes, redactText } from './redaction';
 
 /**

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from '../errors/app-error';
+import { AppError } from '../../errors/app-error';
 
 /** A request that carries a body must say it is JSON: a form or text body gets 415, not a confusing validation error. */
 export function requireJson() {

@@ -1,8 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { context, trace, TraceFlags } from '@opentelemetry/api';
-import { getEnv, traceViewerUrl as viewerUrlFromEnv } from '../config/env';
-import { REQUEST_ID_HEADER, activeTraceId, getRequestId, resolveRequestId, setRequestId } from '../telemetry';
-import type { Logger } from '../utils/logger';
+import { getEnv, traceViewerUrl as viewerUrlFromEnv } from '../../config/env';
+import { REQUEST_ID_HEADER, activeTraceId, getRequestId, resolveRequestId, setRequestId } from '../../telemetry';
+import type { Logger } from '../../utils/logger';
 import { routeTemplate } from './route.middleware';
 
 export interface RequestContextOptions {

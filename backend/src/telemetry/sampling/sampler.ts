@@ -9,8 +9,8 @@ import {
   type SamplingResult,
 } from '@opentelemetry/sdk-trace';
 import { isForceSampled } from './force-sample';
-import type { CriticalOperation } from './sampling-rules';
-import type { SamplerName } from './types';
+import type { CriticalOperation } from './rules';
+import type { SamplerName } from '../types';
 
 /** `sampling.reason` on a span whose trace was kept for a reason other than the ratio. */
 export const ATTR_SAMPLING_REASON = 'sampling.reason';

@@ -14,12 +14,12 @@ import { containerDetector } from '@opentelemetry/resource-detector-container';
 import { hostDetector, osDetector, processDetector, serviceInstanceIdDetector, type ResourceDetector } from '@opentelemetry/resources';
 import type { MeterProvider } from '@opentelemetry/api';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
-import { ForceSamplePropagator } from './force-sample';
+import { ForceSamplePropagator } from '../sampling/force-sample';
 import { JaegerPropagator } from './jaeger-propagator';
-import { RequestIdPropagator } from './request-id';
-import { ResilientExporter, SentSpanCounter } from './resilient-exporter';
-import { SpanHygieneProcessor } from './span-hygiene';
-import type { ResourceDetectorName, TelemetryOptions } from './types';
+import { RequestIdPropagator } from '../request-id';
+import { ResilientExporter, SentSpanCounter } from '../export/resilient-exporter';
+import { SpanHygieneProcessor } from '../export/span-hygiene';
+import type { ResourceDetectorName, TelemetryOptions } from '../types';
 
 export function createPropagator(names: TelemetryOptions['propagators']): TextMapPropagator {
   const propagators: TextMapPropagator[] = [];

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { setHttpRoute } from '../telemetry';
+import { setHttpRoute } from '../../telemetry';
 
 /** The template of the route a request matched: `/api/sessions/:sessionId`. */
 export function routeTemplate(req: Request): string | undefined {

@@ -3,7 +3,7 @@ import { SamplingDecision } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { setForceSampled } from './force-sample';
 import { AppSampler, TokenBucket } from './sampler';
-import { CRITICAL_OPERATIONS } from './sampling-rules';
+import { CRITICAL_OPERATIONS } from './rules';
 
 const TRACE = 'f'.repeat(32); // the highest trace id: never under a ratio below 1
 const remote = (flags: TraceFlags) => trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: 'a'.repeat(16), traceFlags: flags, isRemote: true });

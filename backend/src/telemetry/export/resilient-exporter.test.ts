@@ -2,8 +2,8 @@ import { SpanKind } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '../../tests/helpers/otlp-receiver';
-import { captureLogs } from '../../tests/helpers/log-capture';
+import { startOtlpReceiver, type OtlpReceiver } from '../../../testing/otlp-receiver';
+import { captureLogs } from '../../../testing/log-capture';
 import { ResilientExporter } from './resilient-exporter';
 
 function spans(count: number): ReadableSpan[] {

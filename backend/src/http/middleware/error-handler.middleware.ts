@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import { toAppError } from '../errors/to-app-error';
-import { recordError, serverSpan } from '../telemetry';
-import type { Logger } from '../utils/logger';
+import { toAppError } from '../../errors/to-app-error';
+import { recordError, serverSpan } from '../../telemetry';
+import type { Logger } from '../../utils/logger';
 
 /** The one place HTTP errors become responses: `{error:{code,message}}` with the catalogue's status. */
 export function errorHandler({ logger }: { logger: Logger }) {

@@ -4,15 +4,15 @@ import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { defaultResource, detectResources, resourceFromAttributes } from '@opentelemetry/resources';
 import { RandomIdGenerator, TracerProvider, type IdGenerator } from '@opentelemetry/sdk-trace';
-import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from './attributes';
+import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '../attributes';
 import { createPropagator, createSpanProcessors, resourceDetectors } from './components';
 import { DIAG_LEVELS, diagLoggerFor } from './diag';
-import { AppSampler, TokenBucket } from './sampler';
-import { CRITICAL_OPERATIONS, HOUSEKEEPING_ROOT_SPANS } from './sampling-rules';
+import { AppSampler, TokenBucket } from '../sampling/sampler';
+import { CRITICAL_OPERATIONS, HOUSEKEEPING_ROOT_SPANS } from '../sampling/rules';
 import { createInstrumentations } from './instrumentations';
-import { startMetrics } from './metrics/provider';
-import { takePinnedTraceId } from './trace-id';
-import type { Telemetry, TelemetryOptions } from './types';
+import { startMetrics } from '../metrics/provider';
+import { takePinnedTraceId } from '../trace-id';
+import type { Telemetry, TelemetryOptions } from '../types';
 
 /** Random ids, except a trace id pinned by `withPinnedTraceId` for the next root span. */
 class PinnableIdGenerator implements IdGenerator {

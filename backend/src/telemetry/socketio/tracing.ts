@@ -9,7 +9,7 @@ import {
   type SpanContext,
 } from '@opentelemetry/api';
 import type { Socket } from 'socket.io';
-import { isAppError } from '../errors/app-error';
+import { isAppError } from '../../errors/app-error';
 import {
   ATTR_ENDUSER_ID,
   ATTR_ERROR_TYPE,
@@ -21,7 +21,7 @@ import {
   recordSocketEvent,
   tracingFailed,
   withPinnedTraceId,
-} from '../telemetry';
+} from '..';
 
 /** Names the Socket.io spans use: messaging conventions plus the plan's `socket.id`. */
 const ATTR_MESSAGING_SYSTEM = 'messaging.system';

@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
-import { countSpansExported } from './metrics/instruments';
+import { countSpansExported } from '../metrics/instruments';
 import { canConnect } from './probe';
 
 export interface ExportStats {

@@ -29,7 +29,7 @@ import {
   startOtlpReceiver,
   type OtlpReceiver,
   type ReceivedSpan,
-} from './otlp-receiver';
+} from '../testing/otlp-receiver';
 
 type ExporterConfig = NonNullable<ConstructorParameters<typeof OTLPProtoTraceExporter>[0]>;
 // The option is typed as the CompressionAlgorithm enum, which the exporter packages do not re-export.

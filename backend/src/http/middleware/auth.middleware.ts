@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { TokenVerifier } from '../auth/tokens';
-import { AppError } from '../errors/app-error';
-import { ATTR_ENDUSER_ID, annotateServerSpan } from '../telemetry';
+import type { TokenVerifier } from '../../auth/tokens';
+import { AppError } from '../../errors/app-error';
+import { ATTR_ENDUSER_ID, annotateServerSpan } from '../../telemetry';
 
 const BEARER = /^Bearer[ ]+([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_.+/=]*)[ ]*$/i;
 

@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, context, propagation, trace, type Attributes } from '@opentelemetry/api';
 import { RedisAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
-import { endSpan, tracingFailed } from '../telemetry';
+import { endSpan, tracingFailed } from '..';
 
 const tracer = trace.getTracer('renovation-agent-backend/socket.io');
 

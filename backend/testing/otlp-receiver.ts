@@ -1,8 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { decodeTraceExport, formatOf, OtlpRequestError, type ReceivedSpan } from '../../src/dev/otlp/decode';
-import { formatTree } from '../../src/dev/otlp/tree';
+import { decodeTraceExport, formatOf, OtlpRequestError, type ReceivedSpan } from '../src/dev/otlp/decode';
+import { formatTree } from '../src/dev/otlp/tree';
 import { decodeMetricsJson, type ReceivedMetricPoint } from './otlp-metrics';
 
 /**
@@ -13,8 +13,8 @@ import { decodeMetricsJson, type ReceivedMetricPoint } from './otlp-metrics';
  * exercise exporter error handling in process-level tests.
  */
 
-export type { ReceivedSpan, SpanKindName, StatusCodeName } from '../../src/dev/otlp/decode';
-export { ancestorsOf, childrenOf, findRoot, formatTree } from '../../src/dev/otlp/tree';
+export type { ReceivedSpan, SpanKindName, StatusCodeName } from '../src/dev/otlp/decode';
+export { ancestorsOf, childrenOf, findRoot, formatTree } from '../src/dev/otlp/tree';
 
 export type ReceiverMode =
   | 'ok'
