@@ -1,9 +1,15 @@
 /**
- * npm run cycles — no import cycle between files, and none between the folders of
+ * npm run cycles — the SDK stays in its house, and no import cycle between files, and none between the folders of
  * backend/src (a folder is a room of the architecture: `telemetry` may import `errors`, but
  * then `errors` must not reach back into `telemetry` through any chain). Type-only imports
  * count neither way (`transform`: they vanish at build). dpdm parses; this adds the folder rule.
+ *
+ * The SDK rule: business code imports `@opentelemetry/api` and our wrappers only. The SDK, its
+ * exporters and instrumentations (and bullmq-otel, BullMQ's tracing adapter) are imported under
+ * telemetry/ and config/ alone, and `telemetry/sdk/` (which starts the SDK) is reached from
+ * config/ alone, so loading the runtime API (`telemetry/index.ts`) never loads the SDK.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCircular, parseDependencyTree } from 'dpdm';
 
@@ -75,6 +81,25 @@ for (const [issuer, dependencies] of Object.entries(tree)) {
 }
 const roomCycles = cycles(rooms);
 
+const SDK_PACKAGE = /^(@opentelemetry\/(sdk-|exporter-|instrumentation|resources|auto-instrumentations)|bullmq-otel$)/;
+const SDK_HOUSE = /^backend\/src\/(telemetry|config)\//;
+const sdkBreaches: string[] = [];
+for (const [issuer, dependencies] of Object.entries(tree)) {
+  if (!issuer.startsWith(SRC) || SDK_HOUSE.test(issuer)) continue;
+  for (const dependency of dependencies ?? []) {
+    if (SDK_PACKAGE.test(dependency.request)) sdkBreaches.push(`${issuer} imports ${dependency.request}`);
+    else if (dependency.id?.startsWith(`${SRC}telemetry/sdk/`)) sdkBreaches.push(`${issuer} imports ${dependency.id}`);
+  }
+}
+// dpdm drops type-only imports (`transform`); a type-only SDK import is still a dependency a reader sees
+for (const issuer of Object.keys(tree)) {
+  if (!issuer.startsWith(SRC) || SDK_HOUSE.test(issuer) || issuer.endsWith('.test.ts')) continue;
+  for (const match of readFileSync(path.join(ROOT, issuer), 'utf8').matchAll(/from\s+'([^']+)'/g)) {
+    const request = match[1]!;
+    if (SDK_PACKAGE.test(request) && !sdkBreaches.includes(`${issuer} imports ${request}`)) sdkBreaches.push(`${issuer} imports ${request}`);
+  }
+}
+for (const breach of sdkBreaches) console.error(`SDK import outside telemetry/ and config/: ${breach}`);
 for (const cycle of fileCycles) console.error(`file cycle: ${cycle.join(' → ')}`);
 for (const cycle of roomCycles) {
   console.error(`folder cycle: ${cycle.join(', ')}`);
@@ -82,5 +107,5 @@ for (const cycle of roomCycles) {
     for (const to of rooms.get(from) ?? []) if (cycle.includes(to)) console.error(`  ${from} → ${to}: ${because.get(`${from}→${to}`)}`);
   }
 }
-if (fileCycles.length + roomCycles.length > 0) process.exit(1);
-console.log(`no import cycles: ${Object.keys(tree).filter((file) => file.startsWith(SRC)).length} files, ${rooms.size} folders`);
+if (fileCycles.length + roomCycles.length + sdkBreaches.length > 0) process.exit(1);
+console.log(`no SDK import outside telemetry/ and config/; no import cycles: ${Object.keys(tree).filter((file) => file.startsWith(SRC)).length} files, ${rooms.size} folders`);

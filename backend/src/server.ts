@@ -13,7 +13,7 @@ import { closeGracefully, trackRequests } from './http/graceful-close';
 import { createInProcessPlanQueue } from './jobs/in-process-plan-queue';
 import { createPlanJobHandlers } from './jobs/plan-job';
 import { createRedisPlanQueue, type PlanQueue } from './jobs/plan-queue';
-import { tracingRedisAdapter } from './telemetry/socketio/delivery';
+import { tracingRedisAdapter } from './middleware/socketio-tracing.middleware';
 import { socketIoKey, socketNotifier } from './realtime/notifier';
 import { buildSocketServer } from './realtime/socket-server';
 import { createAiBudget } from './services/budget.service';

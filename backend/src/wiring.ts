@@ -3,7 +3,6 @@
  * the model and the agent, the services, Redis. Each factory registers what it opens
  * with the shutdown manager, in the order things must close.
  */
-import { BullMQOtel } from 'bullmq-otel';
 import IORedis, { type Redis, type RedisOptions } from 'ioredis';
 import { createAgent } from './agent/agent';
 import { observeAbandonedStreamResponses } from './agent/observe-stream';
@@ -18,7 +17,7 @@ import { startGeminiStandIn } from './dev/gemini-stand-in/server';
 import { createChatService } from './services/chat.service';
 import { createPlansService } from './services/plans.service';
 import { createSessionsService } from './services/sessions.service';
-import { excludeServerFromTracing } from './telemetry';
+import { excludeServerFromTracing } from './config/telemetry-options';
 import type { Logger } from './utils/logger';
 import { SHUTDOWN_ORDER, type ShutdownManager } from './utils/shutdown-manager';
 
@@ -91,6 +90,4 @@ export function openRedis({ env, logger, shutdown }: Deps, name: string, options
 }
 
 /** BullMQ's telemetry, through the OpenTelemetry API (a no-op when tracing is off). */
-export function bullmqTelemetry(): BullMQOtel {
-  return new BullMQOtel({ tracerName: 'renovation-agent-backend/bullmq' });
-}
+export { bullmqTelemetry } from './telemetry/jobs';

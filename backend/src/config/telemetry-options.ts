@@ -6,9 +6,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
-import { startTelemetry, type Telemetry, type TelemetryOptions } from '../telemetry';
+import type { Telemetry, TelemetryOptions } from '../telemetry';
+import { startTelemetry } from '../telemetry/sdk/start';
 import { createLogger, type Logger } from '../utils/logger';
 import { getEnvOrExit, getEnvWarnings, type Env } from './env';
+
+/** For the composition root: the in-process Gemini stand-in is served untraced (config/ is where the SDK is reached). */
+export { excludeServerFromTracing } from '../telemetry/sdk/instrumentations';
 
 export const DEFAULT_SERVICE_NAME = 'renovation-agent-backend';
 /**

@@ -1,10 +1,9 @@
-import { ROOT_CONTEXT, SpanKind, context, trace, type Context } from '@opentelemetry/api';
-import { ATTR_ENDUSER_ID, ATTR_JOB_ATTEMPT, ATTR_SESSION_ID, endSpan, errorType, observePlanQueueDepth, recordPlanJob } from '../telemetry';
+import { ROOT_CONTEXT, context, type Context } from '@opentelemetry/api';
+import { observePlanQueueDepth } from '../telemetry';
+import { traceInProcessJob, traceJobEnqueue } from '../telemetry/jobs';
 import type { Logger } from '../utils/logger';
 import type { PlanJobData, PlanJobHandlers } from './plan-job';
 import { PLAN_JOB, PLAN_QUEUE, type PlanQueue, type RetryPolicy } from './plan-queue';
-
-const tracer = trace.getTracer('renovation-agent-backend/jobs');
 
 /**
  * Plan jobs without Redis: run in this process, with the same handlers, the same retry
@@ -21,45 +20,28 @@ export function createInProcessPlanQueue({ handlers, retry, logger }: { handlers
 
   function attempt(jobId: string, data: PlanJobData, number: number, producer: Context): void {
     if (closed) return;
-    const work = context.with(producer, async () => {
-      const span = tracer.startSpan(`process ${PLAN_QUEUE}`, {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'bullmq.queue.name': PLAN_QUEUE,
-          'bullmq.job.id': jobId,
-          'bullmq.job.name': PLAN_JOB,
-          [ATTR_JOB_ATTEMPT]: number,
-          [ATTR_SESSION_ID]: data.sessionId,
-          [ATTR_ENDUSER_ID]: data.userId,
-        },
-      });
-      const job = { id: jobId, ...data, attempt: number };
-      const started = performance.now();
-      const seconds = () => (performance.now() - started) / 1000;
-      await context.with(trace.setSpan(context.active(), span), async () => {
-        try {
-          await handlers.run(job);
-          recordPlanJob(seconds(), 'completed', 'in-process');
-          endSpan(span);
-        } catch (error) {
-          const retrying = number < retry.attempts && !closed;
-          recordPlanJob(seconds(), retrying ? 'retried' : 'failed', 'in-process', errorType(error));
-          if (retrying) {
-            const delay = retry.backoffMs * 2 ** (number - 1);
-            logger.warn({ err: error, jobId, attempt: number, retryInMs: delay }, 'plan job failed; retrying');
-            const timer = setTimeout(() => {
-              timers.delete(timer);
-              attempt(jobId, data, number + 1, producer);
-            }, delay);
-            timers.add(timer);
-          } else {
-            logger.error({ err: error, jobId, attempts: number }, 'plan job failed for good');
-            await handlers.failed(job, error).catch((failure: unknown) => logger.error({ err: failure, jobId }, 'could not record the failed plan job'));
-          }
-          endSpan(span, error);
+    const job = { id: jobId, ...data, attempt: number };
+    const retrying = () => number < retry.attempts && !closed;
+    const run = { ...job, name: PLAN_JOB, queue: PLAN_QUEUE };
+    const work = traceInProcessJob(producer, run, retrying, async () => {
+      try {
+        await handlers.run(job);
+      } catch (error) {
+        if (retrying()) {
+          const delay = retry.backoffMs * 2 ** (number - 1);
+          logger.warn({ err: error, jobId, attempt: number, retryInMs: delay }, 'plan job failed; retrying');
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            attempt(jobId, data, number + 1, producer);
+          }, delay);
+          timers.add(timer);
+        } else {
+          logger.error({ err: error, jobId, attempts: number }, 'plan job failed for good');
+          await handlers.failed(job, error).catch((failure: unknown) => logger.error({ err: failure, jobId }, 'could not record the failed plan job'));
         }
-      });
-    });
+        throw error;
+      }
+    }).catch(() => undefined);
     running.add(work);
     void work.finally(() => running.delete(work));
   }
@@ -67,12 +49,7 @@ export function createInProcessPlanQueue({ handlers, retry, logger }: { handlers
   return {
     mode: 'in-process',
     async enqueue(jobId, data) {
-      const span = tracer.startSpan(`add ${PLAN_QUEUE}.${PLAN_JOB}`, {
-        kind: SpanKind.PRODUCER,
-        attributes: { 'bullmq.queue.name': PLAN_QUEUE, 'bullmq.job.name': PLAN_JOB, 'bullmq.job.id': jobId },
-      });
-      const producer = trace.setSpan(context.active(), span);
-      endSpan(span);
+      const producer = traceJobEnqueue({ id: jobId, name: PLAN_JOB, queue: PLAN_QUEUE });
       // off the request: the job's work must not run in (or hold up) the HTTP request
       waiting += 1;
       setImmediate(() => {

@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { BullMQOtel } from 'bullmq-otel';
+import type { QueueTelemetry } from '../telemetry/jobs';
 import { observePlanQueueDepth } from '../telemetry';
 import type { PlanJobData } from './plan-job';
 
@@ -31,7 +31,7 @@ export function createRedisPlanQueue({
 }: {
   connection: ConnectionOptions;
   prefix: string;
-  telemetry: BullMQOtel;
+  telemetry: QueueTelemetry;
   retry: RetryPolicy;
 }): PlanQueue {
   const queue = new Queue<PlanJobData>(PLAN_QUEUE, { connection, prefix, telemetry });

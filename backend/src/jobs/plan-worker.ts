@@ -1,24 +1,14 @@
 import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { Job, Queue, Worker, type ConnectionOptions } from 'bullmq';
-import type { BullMQOtel } from 'bullmq-otel';
-import {
-  ATTR_ENDUSER_ID,
-  ATTR_JOB_ATTEMPT,
-  ATTR_JOB_STALLED_RECOVERY,
-  ATTR_SESSION_ID,
-  annotateActiveSpan,
-  errorType,
-  recordActiveError,
-  recordPlanJob,
-} from '../telemetry';
+import { traceBullmqJob, type QueueTelemetry } from '../telemetry/jobs';
 import type { Logger } from '../utils/logger';
 import type { PlanJobData, PlanJobHandlers, PlanJobRun } from './plan-job';
-import { PLAN_QUEUE } from './plan-queue';
+import { PLAN_JOB, PLAN_QUEUE } from './plan-queue';
 
 export interface PlanWorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
-  telemetry: BullMQOtel;
+  telemetry: QueueTelemetry;
   handlers: PlanJobHandlers;
   logger: Logger;
   concurrency: number;
@@ -36,9 +26,9 @@ function runOf(job: Job<PlanJobData>): PlanJobRun {
 /**
  * The BullMQ worker for plan jobs. Its `process renovation-plans` span (BullMQ's own
  * telemetry, a child of the request's `add` span) is the active context while a job
- * runs, so the agent, SQL and the `plan:ready` delivery hang below it; this adds which
- * attempt it is and marks it ERROR on failure (BullMQ records only an event). A job
- * whose worker died is taken over by the stalled-job checker and runs again.
+ * runs, so the agent, SQL and the `plan:ready` delivery hang below it (telemetry/jobs.ts
+ * adds the attempt and the failure to it). A job whose worker died is taken over by the
+ * stalled-job checker and runs again.
  */
 export function createPlanWorker({ connection, prefix, telemetry, handlers, logger, concurrency, lockDurationMs, stalledIntervalMs }: PlanWorkerOptions) {
   // Constructed outside any trace: the worker's polling loop inherits the context it is built in.
@@ -47,23 +37,8 @@ export function createPlanWorker({ connection, prefix, telemetry, handlers, logg
       PLAN_QUEUE,
       async (job) => {
         const run = runOf(job);
-        annotateActiveSpan({
-          [ATTR_JOB_ATTEMPT]: run.attempt,
-          [ATTR_JOB_STALLED_RECOVERY]: (job.stalledCounter ?? 0) > 0,
-          [ATTR_SESSION_ID]: run.sessionId,
-          [ATTR_ENDUSER_ID]: run.userId,
-        });
-        const started = performance.now();
-        try {
-          const result = await handlers.run(run);
-          recordPlanJob((performance.now() - started) / 1000, 'completed', 'bullmq');
-          return result;
-        } catch (error) {
-          recordActiveError(error);
-          const last = run.attempt >= (job.opts.attempts ?? 1);
-          recordPlanJob((performance.now() - started) / 1000, last ? 'failed' : 'retried', 'bullmq', errorType(error));
-          throw error;
-        }
+        const traced = { ...run, name: PLAN_JOB, queue: PLAN_QUEUE, stalledRecovery: (job.stalledCounter ?? 0) > 0 };
+        return traceBullmqJob(traced, () => run.attempt < (job.opts.attempts ?? 1), () => handlers.run(run));
       },
       { connection, prefix, telemetry, concurrency, lockDuration: lockDurationMs, stalledInterval: stalledIntervalMs, maxStalledCount: 2 },
     ),

@@ -1,7 +1,7 @@
 import { Emitter } from '@socket.io/redis-emitter';
 import type { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
-import { tracedRoomEmit } from '../telemetry/socketio/delivery';
+import { tracedRoomEmit } from '../middleware/socketio-tracing.middleware';
 
 /** Server-initiated events a user's sockets receive, wherever they are connected. */
 export type UserEvent = 'plan:ready' | 'plan:failed';

@@ -4,7 +4,7 @@ import type { TokenVerifier } from '../auth/tokens';
 import { isReported } from '../errors/app-error';
 import { toAppError } from '../errors/to-app-error';
 import type { OriginPolicy } from '../http/cors';
-import { createSocketTracing } from '../telemetry/socketio/tracing';
+import { createSocketTracing } from '../middleware/socketio-tracing.middleware';
 import type { AiBudget } from '../services/budget.service';
 import type { ChatService } from '../services/chat.service';
 import type { Logger } from '../utils/logger';

@@ -32,3 +32,7 @@ export const ATTR_REQUEST_ID = 'request.id';
 export const ATTR_JOB_ATTEMPT = 'job.attempt';
 /** ours: true when this run took over a job whose worker died (BullMQ's stalled-job recovery). */
 export const ATTR_JOB_STALLED_RECOVERY = 'job.stalled_recovery';
+/** BullMQ's telemetry (bullmq-otel) names: copied so the in-process queue's spans read as BullMQ's do. */
+export const ATTR_BULLMQ_QUEUE_NAME = 'bullmq.queue.name';
+export const ATTR_BULLMQ_JOB_NAME = 'bullmq.job.name';
+export const ATTR_BULLMQ_JOB_ID = 'bullmq.job.id';
