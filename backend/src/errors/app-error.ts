@@ -55,15 +55,3 @@ export class AppError extends Error {
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
-
-const reported = new WeakSet<object>();
-
-/** Marks an error whose client has already been told (a `chat:error` sent): nobody tells them twice. */
-export function markReported<E extends object>(error: E): E {
-  reported.add(error);
-  return error;
-}
-
-export function isReported(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && reported.has(error);
-}

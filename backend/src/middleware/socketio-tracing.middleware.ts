@@ -7,5 +7,4 @@
  * implementation lives in telemetry/socketio.
  */
 export { createSocketTracing } from '../telemetry/socketio/tracing';
-export type { SocketTracingOptions, TracedHandler } from '../telemetry/socketio/tracing';
 export { tracedRoomEmit, tracingRedisAdapter } from '../telemetry/socketio/delivery';

@@ -1,11 +1,12 @@
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
 import { toAgentError } from '../agent/errors';
-import { AppError, markReported } from '../errors/app-error';
+import { AppError } from '../errors/app-error';
 import { isBudgetRefusal, type AiBudget } from '../services/budget.service';
 import type { ChatService } from '../services/chat.service';
 import { ATTR_ERROR_TYPE, annotateActiveSpan } from '../telemetry';
 import type { Logger } from '../utils/logger';
+import type { Reply } from './dispatch';
 
 export const userMessageSchema = z.strictObject({
   sessionId: z.uuid({ message: 'sessionId must be a UUID' }),
@@ -22,14 +23,13 @@ export interface ChatHandlerDeps {
   work: { isDraining(): boolean; track<T>(promise: Promise<T>): Promise<T> };
 }
 
-type Ack = ((response: unknown) => void) | undefined;
 
 /**
  * `chat:user_message {sessionId, content}` with an optional ack: `{ok:true, messageId}`
  * once the user's message is stored; then `chat:assistant_chunk` while the model
  * streams, `chat:assistant_message` with the stored reply and its usage, or
  * `chat:error {sessionId, code, message}`. Errors before the ack are thrown and become
- * `{ok:false, error}` (see socket-server.ts); the socket always stays usable.
+ * `{ok:false, error}` (see dispatch.ts); the socket always stays usable.
  */
 export function chatUserMessageHandler(socket: Socket, { chat, budget, logger, maxConcurrentReplies, work }: ChatHandlerDeps) {
   let inProgress = 0;
@@ -37,7 +37,7 @@ export function chatUserMessageHandler(socket: Socket, { chat, budget, logger, m
   // a plain abort (an AbortError): the Gemini SDK reports a custom reason as a stream failure
   socket.once('disconnect', () => abort.abort());
 
-  return async function onUserMessage(payload: unknown, ack: Ack): Promise<void> {
+  return async function onUserMessage(payload: unknown, reply: Reply): Promise<void> {
     const userId = socket.data.userId as string;
     if (work.isDraining()) throw new AppError('SERVICE_UNAVAILABLE', 'the server is restarting; send the message again in a moment');
     const input = userMessageSchema.parse(payload);
@@ -47,7 +47,7 @@ export function chatUserMessageHandler(socket: Socket, { chat, budget, logger, m
       await work.track(
         (async () => {
           const { messageId } = await chat.storeUserMessage(userId, input);
-          ack?.({ ok: true, messageId });
+          reply.ack({ ok: true, messageId });
           try {
             await budget.assertWithin(userId);
             const reply = await chat.answer({
@@ -69,14 +69,15 @@ export function chatUserMessageHandler(socket: Socket, { chat, budget, logger, m
               return;
             }
             const appError = toAgentError(error);
-            if (socket.connected) socket.emit('chat:error', { sessionId: input.sessionId, code: appError.code, message: appError.message });
+            reply.error(input.sessionId, appError);
             if (isBudgetRefusal(appError)) {
               annotateActiveSpan({ [ATTR_ERROR_TYPE]: appError.code });
               logger.warn({ code: appError.code, sessionId: input.sessionId, user_id: userId, ...appError.details }, 'AI budget exceeded: reply refused');
             } else {
               logger.warn({ err: error, code: appError.code, sessionId: input.sessionId }, 'chat reply failed');
             }
-            throw markReported(appError);
+            // thrown on, so the event's span and metric record the failure; the client has been told
+            throw appError;
           }
         })(),
       );

@@ -1,14 +1,13 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { TokenVerifier } from '../auth/tokens';
-import { isReported } from '../errors/app-error';
-import { toAppError } from '../errors/to-app-error';
 import type { OriginPolicy } from '../http/cors';
 import { createSocketTracing } from '../middleware/socketio-tracing.middleware';
 import type { AiBudget } from '../services/budget.service';
 import type { ChatService } from '../services/chat.service';
 import type { Logger } from '../utils/logger';
 import { chatUserMessageHandler } from './chat.handlers';
+import { createDispatch } from './dispatch';
 import { userRoom } from './notifier';
 
 export interface SocketServerDeps {
@@ -84,16 +83,8 @@ export function buildSocketServer(httpServer: HttpServer, { verifier, chat, budg
     allowRequest: (req, callback) => callback(allowedOrigin(req.headers.origin) ? null : 'origin not allowed', allowedOrigin(req.headers.origin)),
   });
   const work = new WorkTracker();
-  const tracing = createSocketTracing({
-    onUnacknowledgedError(error, ack, socket) {
-      if (isReported(error)) return;
-      const appError = toAppError(error);
-      if (appError.status >= 500) logger.error({ err: error, socketId: socket.id }, 'socket event failed');
-      const body = { code: appError.code, message: appError.message };
-      if (ack) ack({ ok: false, error: body });
-      else socket.emit('chat:error', { sessionId: null, ...body });
-    },
-  });
+  const tracing = createSocketTracing();
+  const on = createDispatch({ logger, wrap: tracing.wrap });
 
   io.use(async (socket, next) => {
     const token = bearer(socket);
@@ -110,7 +101,7 @@ export function buildSocketServer(httpServer: HttpServer, { verifier, chat, budg
   io.on('connection', (socket) => {
     // server-initiated events (plan:ready) reach every socket of the user, on any instance
     void socket.join(userRoom(socket.data.userId as string));
-    tracing.on(socket, 'chat:user_message', chatUserMessageHandler(socket, { chat, budget, logger, maxConcurrentReplies, work }));
+    on(socket, 'chat:user_message', chatUserMessageHandler(socket, { chat, budget, logger, maxConcurrentReplies, work }));
 
     // Seen before Socket.io decodes the message: the only place to answer before dropping it.
     socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {

@@ -65,13 +65,6 @@ function extractHandshake(socket: Socket): Context {
   return propagation.extract(ROOT_CONTEXT, carrier);
 }
 
-export type TracedHandler = (payload: unknown, ack: ((response: unknown) => void) | undefined) => Promise<void>;
-
-export interface SocketTracingOptions {
-  /** Reports an error a handler threw before acknowledging; the app turns it into `{ok:false,error}`. */
-  onUnacknowledgedError: (error: unknown, ack: ((response: unknown) => void) | undefined, socket: Socket) => void;
-}
-
 /**
  * Tracing for Socket.io, which the contrib instrumentation does not do usefully (it
  * propagates no context at all, so it is not loaded).
@@ -82,13 +75,14 @@ export interface SocketTracingOptions {
  *   span of the connection becomes its child: one trace for the whole conversation.
  *   Without it, each event starts its own trace, linked to the connection span, so
  *   that an hour-long connection does not become one unreadable trace.
- * - `on(socket, event, handler)`: a `socket.io <event>` CONSUMER span around the
- *   handler, active while it runs and ended when its promise settles (its work, not
- *   its return), ERROR with an exception event when it fails with a server error.
+ * - `wrap(socket, event, payload, run)`: a `socket.io <event>` CONSUMER span around one
+ *   event's run, active while it runs and ended when its promise settles (its work, not
+ *   its return), ERROR with an exception event when it fails with a server error. It
+ *   only wraps: acknowledging and replying to errors are the dispatcher's (realtime/).
  * - metrics for every connection and event, sampled or not: connections open now, and
  *   `messaging.process.duration` by event with `error.type` when it failed.
  */
-export function createSocketTracing({ onUnacknowledgedError }: SocketTracingOptions) {
+export function createSocketTracing() {
   function connection(socket: Socket, next: (error?: Error) => void): void {
     countSocketConnection(1);
     socket.once('disconnect', () => countSocketConnection(-1));
@@ -121,60 +115,50 @@ export function createSocketTracing({ onUnacknowledgedError }: SocketTracingOpti
     next();
   }
 
-  function on(socket: Socket, event: string, handler: TracedHandler): void {
-    socket.on(event, (...args: unknown[]) => {
-      const last = args.at(-1);
-      const ack = typeof last === 'function' ? (last as (response: unknown) => void) : undefined;
-      const payload = ack && args.length === 1 ? undefined : args[0];
-      let acknowledged = false;
-      const once = ack
-        ? (response: unknown) => {
-            if (acknowledged) return;
-            acknowledged = true;
-            ack(response);
-          }
-        : undefined;
-
-      const state = traces.get(socket);
-      const sessionId = (payload as { sessionId?: unknown } | undefined)?.sessionId;
-      const attributes: Attributes = {
-        [ATTR_MESSAGING_SYSTEM]: 'socket.io',
-        [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
-        [ATTR_MESSAGING_OPERATION_NAME]: event,
-        [ATTR_MESSAGING_DESTINATION_NAME]: socket.nsp.name,
-        [ATTR_SOCKET_EVENT]: event,
-        [ATTR_SOCKET_ID]: socket.id,
-        ...(state?.userId !== undefined ? { [ATTR_ENDUSER_ID]: state.userId } : {}),
-        ...(typeof sessionId === 'string' && UUID.test(sessionId) ? { [ATTR_SESSION_ID]: sessionId } : {}),
-      };
-      const span = tracer.startSpan(
-        `socket.io ${event}`,
-        { kind: SpanKind.CONSUMER, attributes, links: state && state.parent === undefined ? [{ context: state.connection }] : [] },
-        state?.parent ?? state?.base ?? ROOT_CONTEXT,
-      );
-      const active = trace.setSpan(state?.parent ?? state?.base ?? ROOT_CONTEXT, span);
-      const started = performance.now();
-      const settle = (error?: unknown) => {
-        // every event counts in the metrics, traced or not
-        recordSocketEvent(event, (performance.now() - started) / 1000, error === undefined ? undefined : isAppError(error) ? error.code : errorType(error));
-        try {
-          if (error === undefined) endSpan(span);
-          else if (isAppError(error) && error.status < 500) {
-            // the client's mistake: worth finding, not an error of ours
-            span.setAttribute(ATTR_ERROR_TYPE, error.code);
-            endSpan(span);
-          } else endSpan(span, error);
-        } catch (failure) {
-          tracingFailed('socket.io event tracing', failure);
-        }
-        // in the event's context, so what it logs carries the trace id
-        if (error !== undefined && !acknowledged) context.with(active, () => onUnacknowledgedError(error, once, socket));
-      };
-      // An explicit base context: the transport's own (an untraced polling request)
-      // would suppress every span below.
-      context.with(active, () => handler(payload, once)).then(() => settle(), settle);
-    });
+  function wrap(socket: Socket, event: string, payload: unknown, run: () => Promise<void>): Promise<void> {
+    const state = traces.get(socket);
+    const sessionId = (payload as { sessionId?: unknown } | undefined)?.sessionId;
+    const attributes: Attributes = {
+      [ATTR_MESSAGING_SYSTEM]: 'socket.io',
+      [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+      [ATTR_MESSAGING_OPERATION_NAME]: event,
+      [ATTR_MESSAGING_DESTINATION_NAME]: socket.nsp.name,
+      [ATTR_SOCKET_EVENT]: event,
+      [ATTR_SOCKET_ID]: socket.id,
+      ...(state?.userId !== undefined ? { [ATTR_ENDUSER_ID]: state.userId } : {}),
+      ...(typeof sessionId === 'string' && UUID.test(sessionId) ? { [ATTR_SESSION_ID]: sessionId } : {}),
+    };
+    const span = tracer.startSpan(
+      `socket.io ${event}`,
+      { kind: SpanKind.CONSUMER, attributes, links: state && state.parent === undefined ? [{ context: state.connection }] : [] },
+      state?.parent ?? state?.base ?? ROOT_CONTEXT,
+    );
+    const active = trace.setSpan(state?.parent ?? state?.base ?? ROOT_CONTEXT, span);
+    const started = performance.now();
+    const settle = (error?: unknown) => {
+      // every event counts in the metrics, traced or not
+      recordSocketEvent(event, (performance.now() - started) / 1000, error === undefined ? undefined : isAppError(error) ? error.code : errorType(error));
+      try {
+        if (error === undefined) endSpan(span);
+        else if (isAppError(error) && error.status < 500) {
+          // the client's mistake: worth finding, not an error of ours
+          span.setAttribute(ATTR_ERROR_TYPE, error.code);
+          endSpan(span);
+        } else endSpan(span, error);
+      } catch (failure) {
+        tracingFailed('socket.io event tracing', failure);
+      }
+    };
+    // An explicit base context: the transport's own (an untraced polling request)
+    // would suppress every span below.
+    return context.with(active, run).then(
+      () => settle(),
+      (error: unknown) => {
+        settle(error);
+        throw error;
+      },
+    );
   }
 
-  return { connection, on };
+  return { connection, wrap };
 }
