@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
-import type { Telemetry, TelemetryOptions } from '../telemetry';
+import { ATTR_SERVICE_NAME, type Telemetry, type TelemetryOptions } from '../telemetry';
 import { startTelemetry } from '../telemetry/sdk/start';
 import { createLogger, type Logger } from '../utils/logger';
 import { getEnvOrExit, getEnvWarnings, type Env } from './env';
@@ -59,7 +59,7 @@ export function telemetryOptionsFromEnv(
 ): TelemetryOptions {
   const production = env.NODE_ENV === 'production';
   const resourceAttributes = env.OTEL_RESOURCE_ATTRIBUTES ? parseKeyPairsIntoRecord(env.OTEL_RESOURCE_ATTRIBUTES) : {};
-  const serviceName = env.OTEL_SERVICE_NAME ?? resourceAttributes['service.name'] ?? defaultServiceName;
+  const serviceName = env.OTEL_SERVICE_NAME ?? resourceAttributes[ATTR_SERVICE_NAME] ?? defaultServiceName;
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
   // production lowers the default sampler and ratio; the start-up line says so when either default is in use
   const productionDefault = production && (env.OTEL_TRACES_SAMPLER === undefined || env.OTEL_TRACES_SAMPLER_ARG === undefined);
@@ -78,7 +78,7 @@ export function telemetryOptionsFromEnv(
       serviceName,
       serviceVersion: packageVersion(),
       environment: env.NODE_ENV,
-      attributes: { ...resourceAttributes, 'service.name': serviceName },
+      attributes: { ...resourceAttributes, [ATTR_SERVICE_NAME]: serviceName },
     },
     resourceDetectors: env.OTEL_NODE_RESOURCE_DETECTORS,
     exporters: env.OTEL_TRACES_EXPORTER,

@@ -1,7 +1,8 @@
 /**
- * GenAI attribute names: the OpenTelemetry GenAI semantic conventions (v1.41.1, still
- * "development", so copied here as the contrib packages do), one name a major consumer
- * reads outside them, and our own names under `renovation.*`.
+ * The semantic conventions' names this app writes that are still "development" (unstable):
+ * copied here, as the contrib packages do, so an upstream rename cannot silently change what
+ * we emit. GenAI names are from the GenAI conventions v1.41.1. Stable names come from
+ * `@opentelemetry/semantic-conventions`; names of our own are in attributes.ts.
  */
 export { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
 
@@ -33,24 +34,26 @@ export const ATTR_GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages';
 /** semconv (development, `user` registry): the user the agent works for; Langfuse shows it as the trace's user. */
 export const ATTR_USER_ID = 'user.id';
 
-/**
- * Not in the conventions: the estimated cost of the call in USD. Langfuse's OTLP ingestion reads
- * `gen_ai.usage.cost` as the observation's total cost (and excludes it from the token counts it
- * builds from `gen_ai.usage.*`), so this one name is kept where that consumer looks for it.
- */
-export const ATTR_GEN_AI_USAGE_COST = 'gen_ai.usage.cost';
-
-/** ours: true on a model call or agent run that stopped because its caller cancelled it (client gone). */
-export const ATTR_CANCELLED = 'renovation.cancelled';
-/** ours: how many times the model call's HTTP request was sent again (429 waits and 5xx/network retries). */
-export const ATTR_RETRY_COUNT = 'renovation.retry.count';
-/** ours: the wait in seconds the provider last asked for with a 429 (Gemini's RetryInfo / Retry-After). */
-export const ATTR_RETRY_AFTER = 'renovation.retry.after';
-/** ours: event on the model span for each request sent again, with `error.type` and the wait. */
-export const EVENT_RETRY = 'renovation.retry';
-/** ours: which LangGraph node a node span runs, and at which step of the graph. */
-export const ATTR_LANGGRAPH_NODE = 'renovation.langgraph.node';
-export const ATTR_LANGGRAPH_STEP = 'renovation.langgraph.step';
-
 /** `gen_ai.provider.name` of the Gemini API (generativelanguage.googleapis.com). */
 export const GEN_AI_PROVIDER_GEMINI = 'gcp.gemini';
+/** semconv: the kind of token counted (`input`, `output`), on the token-usage metric. */
+export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
+
+/** semconv (development): the authenticated user, the JWT `sub`. */
+export const ATTR_ENDUSER_ID = 'enduser.id';
+/** semconv (development). */
+export const ATTR_DEPLOYMENT_ENVIRONMENT_NAME = 'deployment.environment.name';
+/** semconv (development): an opaque id of the conversation; we use the renovation session id. */
+export const ATTR_SESSION_ID = 'session.id';
+
+/** semconv (development): messaging, which the Socket.io spans and the job metric follow. */
+export const ATTR_MESSAGING_SYSTEM = 'messaging.system';
+export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
+export const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
+export const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
+/** `messaging.system` of Socket.io (not a well-known value of the conventions: the library's name). */
+export const MESSAGING_SYSTEM_SOCKETIO = 'socket.io';
+
+/** Deprecated HTTP names (before semconv 1.23) that older instrumentation may still set: redacted all the same. */
+export const ATTR_HTTP_URL = 'http.url';
+export const ATTR_HTTP_TARGET = 'http.target';

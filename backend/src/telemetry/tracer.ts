@@ -1,6 +1,6 @@
 import { trace, type Tracer } from '@opentelemetry/api';
 
-/** Every tracer (instrumentation scope) of this app is named `<TRACER_PREFIX>/<part>`. */
+/** Every tracer and meter (instrumentation scope) of this app is named `<TRACER_PREFIX>/<part>`. */
 export const TRACER_PREFIX = 'renovation-agent-backend';
 
 /** The tracer of one part of the app (`socket.io`, `genai`, `jobs`, …). */

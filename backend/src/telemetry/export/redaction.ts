@@ -1,4 +1,5 @@
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
+import { ATTR_HTTP_TARGET, ATTR_HTTP_URL, ATTR_URL_FULL, ATTR_URL_QUERY } from '../attributes';
 
 export const REDACTED = '[REDACTED]';
 
@@ -18,7 +19,7 @@ const SECRET_SHAPES = new RegExp(
 );
 // Query parameters whose name says "secret", in url.query and url.full.
 const SECRET_QUERY = /((?:^|[?&;])[^=&#;?/]*?(?:token|key|secret|passw|pwd|auth|sig|credential|session|code)[^=&#;?/]*=)[^&#;]*/gi;
-const URL_ATTRIBUTES = new Set(['url.query', 'url.full', 'http.url', 'http.target']);
+const URL_ATTRIBUTES = new Set([ATTR_URL_QUERY, ATTR_URL_FULL, ATTR_HTTP_URL, ATTR_HTTP_TARGET]);
 // user:password@host in any URL
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi;
 

@@ -1,5 +1,13 @@
 import { SpanKind, type AttributeValue, type Attributes, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_NETWORK_PEER_PORT,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_SCHEME,
+} from '../attributes';
 import { tracingFailed } from '../failure';
 import { redactAttributes, redactText } from './redaction';
 
@@ -10,7 +18,14 @@ import { redactAttributes, redactText } from './redaction';
  * balancer), our own address and port (the resource says which instance). Each costs
  * cleaning, memory and export bytes on every request.
  */
-const UNREAD_SERVER_ATTRIBUTES = ['network.peer.port', 'network.peer.address', 'network.protocol.version', 'url.scheme', 'server.address', 'server.port'];
+const UNREAD_SERVER_ATTRIBUTES = [
+  ATTR_NETWORK_PEER_PORT,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_URL_SCHEME,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+];
 
 /**
  * One pass over every recorded span just before it ends:

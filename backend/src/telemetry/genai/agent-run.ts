@@ -3,9 +3,10 @@ import { endSpan } from '../span';
 import { endCancelled, isCancellation } from './cancellation';
 import { setAgentRun } from './conversation';
 import { runRegistry } from './run-registry';
-import * as attr from '../semconv';
+import * as attr from '../attributes';
+import { tracerFor } from '../tracer';
 
-const tracer = trace.getTracer('renovation-agent-backend/langgraph');
+const tracer = tracerFor('langgraph');
 
 /** The conventions' agent span name: `invoke_agent {gen_ai.agent.name}`. */
 export const agentRunSpanName = (agentName: string): string => `invoke_agent ${agentName}`;

@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import { tracingFailed } from '../failure';
-import { ATTR_CANCELLED } from '../semconv';
+import { ATTR_CANCELLED } from '../attributes';
 
 /**
  * Whether `error` is the caller stopping the work (the chat client went away and the

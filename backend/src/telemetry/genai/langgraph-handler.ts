@@ -1,4 +1,4 @@
-import { SpanKind, context, trace, type Attributes } from '@opentelemetry/api';
+import { SpanKind, context, type Attributes } from '@opentelemetry/api';
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { Serialized } from '@langchain/core/load/serializable';
 import type { ChainValues } from '@langchain/core/utils/types';
@@ -8,9 +8,10 @@ import { endCancelled, isCancellation } from './cancellation';
 import { boundedValueJson } from './content';
 import { getAgentRun } from './conversation';
 import { runRegistry, type RunRegistry } from './run-registry';
-import * as attr from '../semconv';
+import * as attr from '../attributes';
+import { tracerFor } from '../tracer';
 
-const tracer = trace.getTracer('renovation-agent-backend/langgraph');
+const tracer = tracerFor('langgraph');
 
 export interface LangGraphTracingOptions {
   /** Record tool arguments and results (`gen_ai.tool.call.*`). Off by default: they carry user data. */

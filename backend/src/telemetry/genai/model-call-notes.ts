@@ -1,7 +1,7 @@
 import { context, createContextKey, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '../attributes';
 import { tracingFailed } from '../failure';
-import * as attr from '../semconv';
+import * as attr from '../attributes';
 
 /** What the provider's client reports from below the model span: raw responses and re-sent requests. */
 export interface ModelCallRecord {

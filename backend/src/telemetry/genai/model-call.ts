@@ -8,7 +8,8 @@ import { endCancelled, isCancellation } from './cancellation';
 import { boundedJson, type GenAIMessage, type MessagePart } from './content';
 import { getAgentRun, type AgentRunContext } from './conversation';
 import { recordOf, withModelCallRecord, type ModelCallRecord } from './model-call-notes';
-import * as attr from '../semconv';
+import * as attr from '../attributes';
+import { tracerFor } from '../tracer';
 
 export interface TokenUsage {
   inputTokens: number;
@@ -49,7 +50,7 @@ export interface AICallOutcome {
   outputMessages?: (() => GenAIMessage[]) | undefined;
 }
 
-const tracer = trace.getTracer('renovation-agent-backend/genai');
+const tracer = tracerFor('genai');
 
 /** The conventions' inference span name: `{gen_ai.operation.name} {gen_ai.request.model}`. */
 export const aiSpanName = (model: string): string => `chat ${model}`;

@@ -1,8 +1,10 @@
 import { metrics, ValueType, type Attributes, type Counter, type Histogram, type MeterProvider, type UpDownCounter } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE, ATTR_MESSAGING_OPERATION_NAME, ATTR_MESSAGING_SYSTEM, MESSAGING_SYSTEM_SOCKETIO } from '../attributes';
 import { tracingFailed } from '../failure';
 import * as names from './names';
+import { TRACER_PREFIX } from '../tracer';
 
-const METER = 'renovation-agent-backend';
+const METER = TRACER_PREFIX;
 
 interface Instruments {
   genAiDuration: Histogram;
@@ -102,9 +104,9 @@ export function countSocketConnection(delta: 1 | -1): void {
 export function recordSocketEvent(event: string, durationS: number, errorType?: string): void {
   safely('recordSocketEvent', (m) =>
     m.messagingProcess.record(durationS, {
-      'messaging.system': 'socket.io',
-      'messaging.operation.name': event,
-      ...(errorType !== undefined ? { 'error.type': errorType } : {}),
+      [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM_SOCKETIO,
+      [ATTR_MESSAGING_OPERATION_NAME]: event,
+      ...(errorType !== undefined ? { [ATTR_ERROR_TYPE]: errorType } : {}),
     }),
   );
 }
@@ -114,8 +116,8 @@ export function recordPlanJob(durationS: number, outcome: 'completed' | 'retried
   safely('recordPlanJob', (m) =>
     m.planJobDuration.record(durationS, {
       [names.ATTR_RENOVATION_JOB_OUTCOME]: outcome,
-      'messaging.system': system,
-      ...(errorType !== undefined ? { 'error.type': errorType } : {}),
+      [ATTR_MESSAGING_SYSTEM]: system,
+      ...(errorType !== undefined ? { [ATTR_ERROR_TYPE]: errorType } : {}),
     }),
   );
 }
@@ -147,5 +149,5 @@ export function observePlanQueueDepth(read: () => Promise<Partial<Record<'waitin
 /** Spans delivered (no error type) or dropped/lost (`queue_full`, `buffer_full`, `rejected`, `shutdown`). */
 export function countSpansExported(count: number, errorType?: string): void {
   if (count <= 0) return;
-  safely('countSpansExported', (m) => m.spansExported.add(count, errorType !== undefined ? { 'error.type': errorType } : {}));
+  safely('countSpansExported', (m) => m.spansExported.add(count, errorType !== undefined ? { [ATTR_ERROR_TYPE]: errorType } : {}));
 }

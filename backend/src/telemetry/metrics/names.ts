@@ -1,5 +1,5 @@
 /**
- * Metric names and the attribute names only metrics use. Semantic-convention names where one
+ * Metric names. Semantic-convention names where one
  * exists (copied, as the contrib packages do, because they are still "development"); ours
  * under `renovation.` where none does.
  */
@@ -20,12 +20,8 @@ export const METRIC_RENOVATION_PLAN_JOB_DURATION = 'renovation.plan_job.duration
 /** ours: plan jobs waiting, running or delayed now. */
 export const METRIC_RENOVATION_PLAN_JOB_QUEUE_DEPTH = 'renovation.plan_job.queue.depth';
 
-/** semconv: the kind of token counted (`input`, `output`). */
-export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
-/** ours: how a run of a plan job ended: `completed`, `retried` (failed, another attempt follows) or `failed`. */
-export const ATTR_RENOVATION_JOB_OUTCOME = 'renovation.job.outcome';
-/** ours: the state of the jobs a queue-depth figure counts: `waiting`, `active`, `delayed`. */
-export const ATTR_RENOVATION_JOB_STATE = 'renovation.job.state';
+/** The attribute names the metrics use, from the one registry (attributes.ts). */
+export { ATTR_GEN_AI_TOKEN_TYPE, ATTR_RENOVATION_JOB_OUTCOME, ATTR_RENOVATION_JOB_STATE } from '../attributes';
 
 /** Bucket boundaries, as the conventions advise for each (seconds; tokens). */
 export const BUCKETS = {

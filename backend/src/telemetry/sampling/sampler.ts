@@ -8,12 +8,13 @@ import {
   type Sampler,
   type SamplingResult,
 } from '@opentelemetry/sdk-trace';
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_SAMPLING_REASON, ATTR_URL_PATH } from '../attributes';
 import { isForceSampled } from './force-sample';
 import type { CriticalOperation } from './rules';
 import type { SamplerName } from '../types';
 
 /** `sampling.reason` on a span whose trace was kept for a reason other than the ratio. */
-export const ATTR_SAMPLING_REASON = 'sampling.reason';
+export { ATTR_SAMPLING_REASON } from '../attributes';
 
 /** A token bucket: `ratePerSecond` sustained, `burst` at once. Rate 0 means never. */
 export class TokenBucket {
@@ -105,8 +106,8 @@ export class AppSampler implements Sampler {
 
   private isCritical(kind: SpanKind, attributes: Attributes): boolean {
     if (kind !== SpanKind.SERVER) return false;
-    const method = attributes['http.request.method'];
-    const path = attributes['url.path'];
+    const method = attributes[ATTR_HTTP_REQUEST_METHOD];
+    const path = attributes[ATTR_URL_PATH];
     if (typeof method !== 'string' || typeof path !== 'string') return false;
     const normalized = stripSlash(path);
     return this.options.criticalOperations.some(

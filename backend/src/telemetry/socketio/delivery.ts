@@ -1,9 +1,18 @@
 import { ROOT_CONTEXT, SpanKind, context, propagation, trace, type Attributes } from '@opentelemetry/api';
 import { RedisAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
-import { endSpan, tracingFailed } from '..';
+import {
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  ATTR_SOCKET_EVENT,
+  MESSAGING_SYSTEM_SOCKETIO,
+  endSpan,
+  tracingFailed,
+} from '..';
+import { tracerFor } from '../tracer';
 
-const tracer = trace.getTracer('renovation-agent-backend/socket.io');
+const tracer = tracerFor('socket.io');
 
 /**
  * Server-initiated events (a plan is ready) are delivered by whichever instance holds
@@ -13,10 +22,10 @@ const tracer = trace.getTracer('renovation-agent-backend/socket.io');
  */
 function deliveryAttributes(event: string, room: string, operation: 'send' | 'process'): Attributes {
   return {
-    'messaging.system': 'socket.io',
-    'messaging.operation.type': operation,
-    'messaging.destination.name': room,
-    'socket.io.event': event,
+    [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM_SOCKETIO,
+    [ATTR_MESSAGING_OPERATION_TYPE]: operation,
+    [ATTR_MESSAGING_DESTINATION_NAME]: room,
+    [ATTR_SOCKET_EVENT]: event,
   };
 }
 

@@ -13,7 +13,14 @@ import { isAppError } from '../../errors/app-error';
 import {
   ATTR_ENDUSER_ID,
   ATTR_ERROR_TYPE,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
   ATTR_SESSION_ID,
+  ATTR_SOCKET_EVENT,
+  ATTR_SOCKET_ID,
+  MESSAGING_SYSTEM_SOCKETIO,
   countSocketConnection,
   endSpan,
   errorType,
@@ -22,14 +29,8 @@ import {
   tracingFailed,
   withPinnedTraceId,
 } from '..';
+import { tracerFor } from '../tracer';
 
-/** Names the Socket.io spans use: messaging conventions plus the plan's `socket.id`. */
-const ATTR_MESSAGING_SYSTEM = 'messaging.system';
-const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
-const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
-const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
-const ATTR_SOCKET_ID = 'socket.id';
-const ATTR_SOCKET_EVENT = 'socket.io.event';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface SocketTrace {
@@ -43,7 +44,7 @@ interface SocketTrace {
 }
 
 const traces = new WeakMap<Socket, SocketTrace>();
-const tracer = trace.getTracer('renovation-agent-backend/socket.io');
+const tracer = tracerFor('socket.io');
 
 function header(socket: Socket, name: string): string | undefined {
   const value = socket.handshake.headers[name];
@@ -90,7 +91,7 @@ export function createSocketTracing() {
       const userId = typeof socket.data?.userId === 'string' ? (socket.data.userId as string) : undefined;
       const extracted = extractHandshake(socket);
       const attributes: Attributes = {
-        [ATTR_MESSAGING_SYSTEM]: 'socket.io',
+        [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM_SOCKETIO,
         [ATTR_MESSAGING_OPERATION_TYPE]: 'receive',
         [ATTR_MESSAGING_DESTINATION_NAME]: socket.nsp.name,
         [ATTR_SOCKET_ID]: socket.id,
@@ -119,7 +120,7 @@ export function createSocketTracing() {
     const state = traces.get(socket);
     const sessionId = (payload as { sessionId?: unknown } | undefined)?.sessionId;
     const attributes: Attributes = {
-      [ATTR_MESSAGING_SYSTEM]: 'socket.io',
+      [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM_SOCKETIO,
       [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
       [ATTR_MESSAGING_OPERATION_NAME]: event,
       [ATTR_MESSAGING_DESTINATION_NAME]: socket.nsp.name,
