@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error';
+import { isNetworkError } from '../errors/network';
 import { toAppError } from '../errors/to-app-error';
 
 /**
@@ -7,11 +8,11 @@ import { toAppError } from '../errors/to-app-error';
  */
 export function toAgentError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  const { status, message, name } = (error ?? {}) as { status?: unknown; message?: unknown; name?: unknown };
+  const { status, name } = (error ?? {}) as { status?: unknown; name?: unknown };
   if (status === 429 || name === 'RateLimitCapacityError' || name === 'RateLimitQuotaExhaustedError') {
     return new AppError('AI_RATE_LIMITED', undefined, { cause: error });
   }
-  if ((typeof status === 'number' && status >= 500) || (typeof message === 'string' && /fetch failed|ECONNREFUSED|ECONNRESET|network/i.test(message))) {
+  if ((typeof status === 'number' && status >= 500) || isNetworkError(error)) {
     return new AppError('AI_UNAVAILABLE', undefined, { cause: error });
   }
   const mapped = toAppError(error);

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { TIMED_OUT, withDeadline } from '../utils/deadline';
 
 /**
  * Stops accepting connections and waits for in-flight requests. Idle keep-alive
@@ -10,18 +11,13 @@ export async function closeGracefully(server: Server, { forceAt }: { forceAt: nu
   if (!server.listening) return { forced: false };
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const sweep = setInterval(() => server.closeIdleConnections(), 100);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), Math.max(0, forceAt - Date.now()));
-  });
   try {
-    if ((await Promise.race([closed, timeout])) !== 'timeout') return { forced: false };
+    if ((await withDeadline(closed, forceAt, { keepAlive: true })) !== TIMED_OUT) return { forced: false };
     server.closeAllConnections();
     await closed;
     return { forced: true };
   } finally {
     clearInterval(sweep);
-    clearTimeout(timer);
   }
 }
 
@@ -45,15 +41,7 @@ export function trackRequests(server: Server): RequestTracker {
   return {
     async settle(until) {
       const now = [...open];
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, Math.max(0, until - Date.now()));
-      });
-      try {
-        await Promise.race([Promise.all(now.map((res) => (open.has(res) ? once(res, 'close') : undefined))), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await withDeadline(Promise.all(now.map((res) => (open.has(res) ? once(res, 'close') : undefined))), until, { keepAlive: true });
       return now.filter((res) => open.has(res)).length;
     },
   };

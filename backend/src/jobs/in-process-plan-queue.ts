@@ -4,6 +4,7 @@ import { traceInProcessJob, traceJobEnqueue } from '../telemetry/jobs';
 import type { Logger } from '../utils/logger';
 import type { PlanJobData, PlanJobHandlers } from './plan-job';
 import { PLAN_JOB, PLAN_QUEUE, type PlanQueue, type RetryPolicy } from './plan-queue';
+import { withDeadline } from '../utils/deadline';
 
 /**
  * Plan jobs without Redis: run in this process, with the same handlers, the same retry
@@ -62,8 +63,7 @@ export function createInProcessPlanQueue({ handlers, retry, logger }: { handlers
       stopObserving();
       for (const timer of timers) clearTimeout(timer);
       if (timers.size > 0) logger.warn({ waiting: timers.size }, 'plan jobs waiting for a retry are dropped at shutdown (no Redis to keep them)');
-      const timeout = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
-      await Promise.race([Promise.allSettled([...running]), timeout]);
+      await withDeadline(Promise.allSettled([...running]), deadline);
     },
   };
 }

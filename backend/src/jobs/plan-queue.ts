@@ -2,6 +2,7 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import type { QueueTelemetry } from '../telemetry/jobs';
 import { observePlanQueueDepth } from '../telemetry';
 import type { PlanJobData } from './plan-job';
+import { TIMED_OUT, withDeadline } from '../utils/deadline';
 
 export const PLAN_QUEUE = 'renovation-plans';
 /** BullMQ waits for Redis without limit; a request must not. */
@@ -47,14 +48,8 @@ export function createRedisPlanQueue({
         removeOnComplete: { age: 24 * 3600, count: 1_000 },
         removeOnFail: { age: 7 * 24 * 3600 },
       });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`Redis did not take the job within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
-      });
-      try {
-        await Promise.race([added, timeout]);
-      } finally {
-        clearTimeout(timer);
+      if ((await withDeadline(added, Date.now() + ENQUEUE_TIMEOUT_MS)) === TIMED_OUT) {
+        throw new Error(`Redis did not take the job within ${ENQUEUE_TIMEOUT_MS} ms`);
       }
     },
     close: () => {

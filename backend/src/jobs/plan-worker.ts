@@ -4,6 +4,7 @@ import { traceBullmqJob, type QueueTelemetry } from '../telemetry/jobs';
 import type { Logger } from '../utils/logger';
 import type { PlanJobData, PlanJobHandlers, PlanJobRun } from './plan-job';
 import { PLAN_JOB, PLAN_QUEUE } from './plan-queue';
+import { TIMED_OUT, withDeadline } from '../utils/deadline';
 
 export interface PlanWorkerOptions {
   connection: ConnectionOptions;
@@ -87,11 +88,10 @@ export function createPlanWorker({ connection, prefix, telemetry, handlers, logg
      */
     async close(deadline: number): Promise<{ abandoned: boolean }> {
       const closing = worker.close();
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())).unref());
-      const outcome = await Promise.race([closing.then(() => 'closed' as const), timeout]);
-      await Promise.race([Promise.allSettled([...reporting]), timeout]);
+      const outcome = await withDeadline(closing, deadline);
+      await withDeadline(Promise.allSettled([...reporting]), deadline);
       await lookup.close().catch(() => undefined);
-      return { abandoned: outcome === 'timeout' };
+      return { abandoned: outcome === TIMED_OUT };
     },
   };
 }

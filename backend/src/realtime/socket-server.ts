@@ -9,6 +9,7 @@ import type { Logger } from '../utils/logger';
 import { chatUserMessageHandler } from './chat.handlers';
 import { createDispatch } from './dispatch';
 import { userRoom } from './notifier';
+import { withDeadline } from '../utils/deadline';
 
 export interface SocketServerDeps {
   verifier: TokenVerifier;
@@ -55,8 +56,7 @@ export class WorkTracker {
   /** Refuses new work and waits for what is in progress, until `deadline` (epoch ms). */
   async drain(deadline: number): Promise<number> {
     this.draining = true;
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())).unref());
-    await Promise.race([Promise.allSettled([...this.pending]), timeout]);
+    await withDeadline(Promise.allSettled([...this.pending]), deadline);
     return this.pending.size;
   }
 }

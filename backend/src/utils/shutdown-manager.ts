@@ -1,4 +1,5 @@
 import type { Logger } from './logger';
+import { TIMED_OUT, withDeadline } from './deadline';
 
 export interface ShutdownContext {
   /** Epoch ms by which the whole shutdown must be over. */
@@ -113,7 +114,6 @@ export class ShutdownManager {
 
     let pending = '';
     const summary: Record<string, unknown> = {};
-    const deadline = new Promise<'deadline'>((resolve) => setTimeout(() => resolve('deadline'), this.timeoutMs).unref());
     const work = (async () => {
       let failed = 0;
       for (const { registration } of ordered) {
@@ -131,9 +131,9 @@ export class ShutdownManager {
       return failed;
     })();
 
-    const outcome = await Promise.race([work, deadline]);
+    const outcome = await withDeadline(work, ctx.deadline);
     let code: number;
-    if (outcome === 'deadline') {
+    if (outcome === TIMED_OUT) {
       this.logger.error({ reason, timeoutMs: this.timeoutMs, pending, ...summary }, 'shutdown deadline passed; exiting anyway');
       code = 1;
     } else {

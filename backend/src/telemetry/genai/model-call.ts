@@ -10,6 +10,7 @@ import { getAgentRun, type AgentRunContext } from './conversation';
 import { recordOf, withModelCallRecord, type ModelCallRecord } from './model-call-notes';
 import * as attr from '../attributes';
 import { tracerFor } from '../tracer';
+import { isNetworkError } from '../../errors/network';
 
 export interface TokenUsage {
   inputTokens: number;
@@ -140,7 +141,7 @@ export function aiErrorType(error: unknown): string {
     if (typeof status === 'number') return String(status);
     const ctor = (error as { constructor?: { name?: string } }).constructor?.name;
     if (name === 'AbortError' || ctor?.includes('Abort') || (typeof message === 'string' && /\babort/i.test(message))) return 'aborted';
-    if (typeof message === 'string' && /fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|network/i.test(message)) return 'network_error';
+    if (isNetworkError(error)) return 'network_error';
     if (ctor && ctor !== 'Error' && ctor !== 'Object') return ctor;
   }
   return '_OTHER';
