@@ -1,5 +1,5 @@
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
-import { GEN_AI_PROVIDER_GEMINI, LangGraphTracingHandler, traceAgentRun, type TokenUsage } from '../utils/ai-tracing';
+import { GEN_AI_PROVIDER_GEMINI, LangGraphTracingHandler, addUsage, traceAgentRun, type TokenUsage } from '../utils/ai-tracing';
 import { usageFromLangChain } from './model';
 import type { AgentConfiguration } from './configuration';
 import type { AgentGraph } from './graph';
@@ -63,7 +63,7 @@ export function createAgent({ graph, config, captureContent }: { graph: AgentGra
           },
         );
         let content = '';
-        const usage: TokenUsage = { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
+        let usage: TokenUsage = { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
         for await (const [mode, payload] of stream as AsyncIterable<[string, unknown]>) {
           if (mode === 'messages') {
             const [message, metadata] = payload as [BaseMessage, { langgraph_node?: string }];
@@ -75,10 +75,7 @@ export function createAgent({ graph, config, captureContent }: { graph: AgentGra
             const update = (payload as { agent?: { messages?: BaseMessage[] } }).agent;
             for (const message of update?.messages ?? []) {
               const used = usageFromLangChain((message as { usage_metadata?: Parameters<typeof usageFromLangChain>[0] }).usage_metadata);
-              if (used === undefined) continue;
-              usage.inputTokens += used.inputTokens;
-              usage.outputTokens += used.outputTokens;
-              usage.reasoningTokens = (usage.reasoningTokens ?? 0) + (used.reasoningTokens ?? 0);
+              if (used !== undefined) usage = addUsage(usage, used);
             }
           }
         }

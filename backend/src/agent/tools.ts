@@ -3,6 +3,7 @@ import type { RunnableConfig } from '@langchain/core/runnables';
 import { and, count, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client';
+import { findOwnedSession } from '../db/sessions';
 import { messages, renovationPrices, renovationSessions } from '../db/schema';
 import { runInTraceOf, toolTraceMetadata } from '../utils/ai-tracing';
 
@@ -35,11 +36,7 @@ function described<F extends { description: string }>(fields: F): F & { metadata
  */
 export function createAgentTools({ db }: { db: Database }): StructuredToolInterface[] {
   async function loadSession(sessionId: string, userId: string) {
-    const [session] = await db
-      .select()
-      .from(renovationSessions)
-      .where(and(eq(renovationSessions.id, sessionId), eq(renovationSessions.userId, userId)))
-      .limit(1);
+    const session = await findOwnedSession(db, userId, sessionId);
     if (session === undefined) throw new Error('session not found');
     return session;
   }

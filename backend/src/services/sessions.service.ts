@@ -1,5 +1,6 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { asc, desc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { findOwnedSession } from '../db/sessions';
 import { messages, renovationSessions, type Message, type RenovationSession } from '../db/schema';
 import { AppError } from '../errors/app-error';
 
@@ -21,11 +22,7 @@ export interface SessionsService {
 
 export function createSessionsService({ db }: { db: Database }): SessionsService {
   async function get(userId: string, sessionId: string): Promise<RenovationSession> {
-    const [session] = await db
-      .select()
-      .from(renovationSessions)
-      .where(and(eq(renovationSessions.id, sessionId), eq(renovationSessions.userId, userId)))
-      .limit(1);
+    const session = await findOwnedSession(db, userId, sessionId);
     // Someone else's session is reported exactly like a missing one: ids do not leak.
     if (session === undefined) throw new AppError('NOT_FOUND', 'session not found');
     return session;

@@ -10,6 +10,7 @@ export {
   traceAIStream,
   aiErrorType,
   aiSpanName,
+  addUsage,
 } from '../telemetry/genai/model-call';
 export { currentModelCall } from '../telemetry/genai/model-call-notes';
 export type { ModelCallNotes } from '../telemetry/genai/model-call-notes';

@@ -250,7 +250,8 @@ export interface ChunkOutcome {
   toolCalls?: Array<{ id?: string | undefined; name: string; arguments?: unknown }> | undefined;
 }
 
-function addUsage(sum: TokenUsage | undefined, more: TokenUsage): TokenUsage {
+/** Token usage summed: over a stream's chunks, over an agent run's model calls. */
+export function addUsage(sum: TokenUsage | undefined, more: TokenUsage): TokenUsage {
   const reasoning = sum?.reasoningTokens !== undefined || more.reasoningTokens !== undefined;
   return {
     inputTokens: (sum?.inputTokens ?? 0) + more.inputTokens,
