@@ -9,8 +9,8 @@ import {
 } from '@opentelemetry/api';
 
 /**
- * The request id rides on the OpenTelemetry context (as the plan decided), not on an
- * AsyncLocalStorage of our own. It enters through a propagator: the HTTP
+ * The request id rides on the OpenTelemetry context, not on an AsyncLocalStorage of our
+ * own: one context to propagate instead of two that can disagree across callbacks. It enters through a propagator: the HTTP
  * instrumentation builds every request's context with `propagation.extract()`, so the
  * id is in the context before the server span starts and follows the request into
  * every callback the instrumentation binds (body parsing, response events, pg).

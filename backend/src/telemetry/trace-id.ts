@@ -1,7 +1,7 @@
 /**
  * Starting a root span inside a trace id chosen by the caller: for clients that can
- * only send the plan's `x-trace-id` (a bare 32-hex id, no parent span). The SDK's id
- * generator (see sdk.ts) takes the pinned id for the next trace it starts; startSpan is
+ * only send an `x-trace-id` header (a bare 32-hex id, no parent span: a support tool or
+ * a log line gives them one id, not a traceparent). The SDK's id generator (see sdk/start.ts) takes the pinned id for the next trace it starts; startSpan is
  * synchronous, so the pin cannot leak into another span. The alternative, a made-up
  * remote parent, would leave every such trace with a parent span nobody ever sends.
  */
