@@ -1,12 +1,11 @@
 // Tracing first, as in server.ts: its own bootstrap, its own service name.
 import { telemetry } from './config/telemetry-worker';
-import { getEnvOrExit } from './config/env';
 import { bullmqTelemetry, createServices, openDatabase, openRedis } from './wiring';
 import { createPlanJobHandlers } from './jobs/plan-job';
 import { createPlanWorker } from './jobs/plan-worker';
 import { redisEmitterNotifier } from './realtime/notifier';
-import { createLogger } from './utils/logger';
-import { SHUTDOWN_ORDER, ShutdownManager } from './utils/shutdown-manager';
+import { runStartup, startProcess } from './process';
+import { SHUTDOWN_ORDER } from './utils/shutdown-manager';
 
 /**
  * `npm run worker`: runs plan jobs from Redis (BullMQ). Needs REDIS_URL and
@@ -14,20 +13,11 @@ import { SHUTDOWN_ORDER, ShutdownManager } from './utils/shutdown-manager';
  * Socket.io Redis emitter, so whichever API instance holds their socket delivers.
  */
 async function main(): Promise<void> {
-  const env = getEnvOrExit();
-  const logger = createLogger({ level: env.LOG_LEVEL, base: { pid: process.pid, process: 'worker' } });
-  const shutdown = new ShutdownManager({ logger, timeoutMs: env.SHUTDOWN_TIMEOUT_MS });
-  shutdown.listen();
-  process.on('uncaughtException', (error) => {
-    logger.fatal({ err: error }, 'uncaught exception; shutting down');
-    void shutdown.shutdown('uncaughtException', 1);
-  });
-  process.on('unhandledRejection', (error) => logger.error({ err: error }, 'unhandled promise rejection'));
-  const reserveMs = Math.min(3_000, Math.floor(env.SHUTDOWN_TIMEOUT_MS * 0.3));
-  shutdown.register('telemetry', ({ deadline }) => telemetry.shutdown(Math.max(100, deadline - Date.now() - 250)), { order: SHUTDOWN_ORDER.telemetry });
+  const start = startProcess(telemetry, { logBase: { pid: process.pid, process: 'worker' } });
+  const { env, logger, shutdown, reserveMs } = start;
   const deps = { env, logger, shutdown };
 
-  try {
+  await runStartup(start, async () => {
     if (env.REDIS_URL === undefined) throw new Error('REDIS_URL is required: the worker takes its jobs from Redis');
     const database = await openDatabase(deps, { allowEmbedded: false });
     const { chat, plans, agent } = await createServices(deps, database);
@@ -53,10 +43,7 @@ async function main(): Promise<void> {
     );
     await worker.waitUntilReady();
     logger.info({ concurrency: env.PLAN_WORKER_CONCURRENCY, tracing: telemetry.enabled }, 'plan worker ready');
-  } catch (error) {
-    logger.fatal({ err: error }, 'start-up failed');
-    await shutdown.shutdown('startup-failed', 1);
-  }
+  });
 }
 
 void main();
