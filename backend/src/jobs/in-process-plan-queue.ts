@@ -5,6 +5,8 @@ import type { Logger } from '../utils/logger';
 import type { PlanJobData, PlanJobHandlers } from './plan-job';
 import { PLAN_JOB, PLAN_QUEUE, type PlanQueue, type RetryPolicy } from './plan-queue';
 import { withDeadline } from '../utils/deadline';
+import { toAgentError } from '../agent/errors';
+import { reportError } from '../errors/report';
 
 /**
  * Plan jobs without Redis: run in this process, with the same handlers, the same retry
@@ -37,7 +39,7 @@ export function createInProcessPlanQueue({ handlers, retry, logger }: { handlers
           }, delay);
           timers.add(timer);
         } else {
-          logger.error({ err: error, jobId, attempts: number }, 'plan job failed for good');
+          reportError(logger, error, { message: 'plan job failed for good', fields: { jobId, attempts: number }, toClientError: toAgentError, always: true });
           await handlers.failed(job, error).catch((failure: unknown) => logger.error({ err: failure, jobId }, 'could not record the failed plan job'));
         }
         throw error;

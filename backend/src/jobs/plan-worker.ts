@@ -5,6 +5,8 @@ import type { Logger } from '../utils/logger';
 import type { PlanJobData, PlanJobHandlers, PlanJobRun } from './plan-job';
 import { PLAN_JOB, PLAN_QUEUE } from './plan-queue';
 import { TIMED_OUT, withDeadline } from '../utils/deadline';
+import { toAgentError } from '../agent/errors';
+import { reportError } from '../errors/report';
 
 export interface PlanWorkerOptions {
   connection: ConnectionOptions;
@@ -50,7 +52,7 @@ export function createPlanWorker({ connection, prefix, telemetry, handlers, logg
   const reportFailure = (job: Job<PlanJobData>, error: unknown) => {
     // by now the failed run is counted in attemptsMade
     const run = { ...runOf(job), attempt: Math.max(job.attemptsStarted ?? 0, job.attemptsMade) };
-    logger.error({ err: error, jobId: job.id, attempts: run.attempt }, 'plan job failed for good');
+    reportError(logger, error, { message: 'plan job failed for good', fields: { jobId: job.id, attempts: run.attempt }, toClientError: toAgentError, always: true });
     const report = handlers.failed(run, error).catch((failure: unknown) => logger.error({ err: failure, jobId: job.id }, 'could not record the failed plan job'));
     reporting.add(report);
     void report.finally(() => reporting.delete(report));

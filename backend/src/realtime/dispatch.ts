@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import { toAppError } from '../errors/to-app-error';
+import { reportError } from '../errors/report';
 import type { Logger } from '../utils/logger';
 
 /** How a handler answers its client: at most one acknowledgement, and `chat:error` once it has acked. */
@@ -59,8 +59,7 @@ export function createDispatch({ logger, wrap = untraced }: { logger: Logger; wr
 }
 
 function replyWithError(socket: Socket, reply: Reply, error: unknown, logger: Logger): void {
-  const appError = toAppError(error);
-  if (appError.status >= 500) logger.error({ err: error, socketId: socket.id }, 'socket event failed');
+  const appError = reportError(logger, error, { message: 'socket event failed', fields: { socketId: socket.id } });
   const body = { code: appError.code, message: appError.message };
   if (reply.wanted) reply.ack({ ok: false, error: body });
   else reply.error(null, body);

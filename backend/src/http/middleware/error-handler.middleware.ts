@@ -1,14 +1,13 @@
 import type { NextFunction, Request, Response } from 'express';
-import { toAppError } from '../../errors/to-app-error';
+import { reportError } from '../../errors/report';
 import { recordError, serverSpan } from '../../telemetry';
 import type { Logger } from '../../utils/logger';
 
 /** The one place HTTP errors become responses: `{error:{code,message}}` with the catalogue's status. */
 export function errorHandler({ logger }: { logger: Logger }) {
   return function errorHandlerMiddleware(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
-    const appError = toAppError(error);
+    const appError = reportError(logger, error, { message: 'request failed' });
     if (appError.status >= 500) {
-      logger.error({ err: error, code: appError.code }, 'request failed');
       const span = serverSpan();
       if (span !== undefined) recordError(span, error);
     }
