@@ -1,6 +1,5 @@
-import { ROOT_CONTEXT, context, type Context } from '@opentelemetry/api';
-import { observePlanQueueDepth } from '../telemetry';
-import { traceInProcessJob, traceJobEnqueue } from '../telemetry/jobs';
+import type { Context } from '@opentelemetry/api';
+import { observePlanQueueDepth, outsideAnyTrace, traceInProcessJob, traceJobEnqueue } from '../telemetry/jobs';
 import type { Logger } from '../utils/logger';
 import type { PlanJobData, PlanJobHandlers } from './plan-job';
 import { PLAN_JOB, PLAN_QUEUE, type PlanQueue, type RetryPolicy } from './plan-queue';
@@ -57,7 +56,7 @@ export function createInProcessPlanQueue({ handlers, retry, logger }: { handlers
       waiting += 1;
       setImmediate(() => {
         waiting -= 1;
-        context.with(ROOT_CONTEXT, () => attempt(jobId, data, 1, producer));
+        outsideAnyTrace(() => attempt(jobId, data, 1, producer));
       });
     },
     async close(deadline) {

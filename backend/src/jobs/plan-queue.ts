@@ -1,6 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { QueueTelemetry } from '../telemetry/jobs';
-import { observePlanQueueDepth } from '../telemetry';
+import { observePlanQueueDepth, type QueueTelemetry } from '../telemetry/jobs';
 import type { PlanJobData } from './plan-job';
 import { TIMED_OUT, withDeadline } from '../utils/deadline';
 

@@ -1,6 +1,5 @@
-import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { Job, Queue, Worker, type ConnectionOptions } from 'bullmq';
-import { traceBullmqJob, type QueueTelemetry } from '../telemetry/jobs';
+import { outsideAnyTrace, traceBullmqJob, type QueueTelemetry } from '../telemetry/jobs';
 import type { Logger } from '../utils/logger';
 import type { PlanJobData, PlanJobHandlers, PlanJobRun } from './plan-job';
 import { PLAN_JOB, PLAN_QUEUE } from './plan-queue';
@@ -35,7 +34,7 @@ function runOf(job: Job<PlanJobData>): PlanJobRun {
  */
 export function createPlanWorker({ connection, prefix, telemetry, handlers, logger, concurrency, lockDurationMs, stalledIntervalMs }: PlanWorkerOptions) {
   // Constructed outside any trace: the worker's polling loop inherits the context it is built in.
-  const worker = context.with(ROOT_CONTEXT, () =>
+  const worker = outsideAnyTrace(() =>
     new Worker<PlanJobData>(
       PLAN_QUEUE,
       async (job) => {

@@ -1,4 +1,4 @@
-import { SpanKind, context, trace, type Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, context, trace, type Context } from '@opentelemetry/api';
 import { BullMQOtel } from 'bullmq-otel';
 import {
   ATTR_BULLMQ_JOB_ID,
@@ -12,6 +12,17 @@ import {
 import { recordPlanJob } from './metrics/instruments';
 import { annotateActiveSpan, endSpan, errorType, recordActiveError } from './span';
 import { TRACER_PREFIX, tracerFor } from './tracer';
+
+/**
+ * Runs `fn` outside any trace: for what must not inherit the caller's context (a worker's
+ * polling loop built during start-up, a job's run started from inside an HTTP request).
+ */
+export function outsideAnyTrace<T>(fn: () => T): T {
+  return context.with(ROOT_CONTEXT, fn);
+}
+
+/** The queue-depth gauge (waiting, active, delayed), observed while the queue is open. */
+export { observePlanQueueDepth } from './metrics/instruments';
 
 /** BullMQ's own tracing adapter, through the OpenTelemetry API (a no-op when tracing is off). */
 export type QueueTelemetry = BullMQOtel;
