@@ -459,10 +459,11 @@ describe('the trace viewer under load, across a restart, and in production', () 
   });
 
   it('when the production build is made, then it holds no development tool (nothing in it imports one)', () => {
-    // the test run's global setup built backend/dist with tsconfig.build.json, which excludes
-    // backend/src/dev; an import from the server would pull the folder in again
+    // the test run's global setup built backend/dist with tsconfig.build.json, which excludes the
+    // viewer, its OTLP decoding and `npm run dev` (the zero-config stand-ins in backend/src/dev are
+    // part of the server); an import from the server would pull them in again
     expect(existsSync(path.join(ROOT, 'backend/dist/server.js'))).toBe(true);
-    expect(existsSync(path.join(ROOT, 'backend/dist/dev'))).toBe(false);
+    for (const tool of ['dev/trace-viewer', 'dev/otlp', 'dev/run-dev.js']) expect(existsSync(path.join(ROOT, 'backend/dist', tool)), tool).toBe(false);
   });
 
   it('when started with NODE_ENV=production, then it refuses and says why', async () => {
