@@ -22,6 +22,8 @@ export type ReceiverMode =
   | 'unavailable'
   /** close the listening socket so connections are refused; reopen on the same port when the mode changes back */
   | 'refuse'
+  /** accept connections and requests, and never answer (a hung collector) */
+  | 'hang'
   | { status: number; body?: string };
 
 export interface ReceivedRequest {
@@ -99,6 +101,11 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
     const encoding = headerValue(req.headers, 'content-encoding');
     const format = formatOf(contentType);
 
+    if (mode === 'hang' && path === TRACES_PATH) {
+      // read, then never answer: the exporter's own timeout (or the connection closing) ends it
+      requestLog.push({ method, path, contentType, bytes: raw.length, spanCount: 0, status: 0, headers: { ...req.headers } });
+      return;
+    }
     // metrics are received apart from traces: the failure modes and the request log are about traces
     if (path === METRICS_PATH && method === 'POST') {
       metricLog.push({ contentType, bytes: raw.length });

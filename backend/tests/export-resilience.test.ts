@@ -121,9 +121,11 @@ describe('export: riding out backend outages, bounded memory, nothing secret', (
     await inParallel(20, 4, () => api(server!, 'GET', '/api/sessions'));
     const refused = await server.waitForLog((line) => line.msg === 'the trace backend refused spans; they are dropped (check endpoint, headers and API key)');
     expect(refused).toMatchObject({ status: 401 });
-    const attempts = receiver.requests().length;
+    // each of the 20 server spans is offered once; none comes back for another try
+    const offered = () => receiver!.requests().reduce((sum, request) => sum + request.spanCount, 0);
+    await receiver.waitForSpans(() => offered() >= 20);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(receiver.requests().length).toBe(attempts);
+    expect(offered()).toBe(20);
   });
 
   it('when export is configured with JSON, gzip and headers, then the receiver gets exactly that, and the API key is never logged', async () => {

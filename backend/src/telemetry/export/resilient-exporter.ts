@@ -74,6 +74,7 @@ export class ResilientExporter implements SpanExporter {
   private receivedSpans = 0;
   private pumpScheduled = false;
   private failureLogged = false;
+  private readonly rejectionsLogged = new Set<number>();
   private shutdownDeadline: number | undefined;
   private idleWaiters: Array<() => void> = [];
 
@@ -116,7 +117,13 @@ export class ResilientExporter implements SpanExporter {
     const reachable = await this.accepts();
     if (!reachable && this.outageSince === undefined) {
       this.outageSince = Date.now();
-      this.log('warn', { target: this.options.target }, 'nothing accepts OTLP at the trace endpoint yet; spans are kept and sent when it answers (see README: seeing traces)');
+      // the same outage as the first failed export will meet: one warning for both
+      this.failureLogged = true;
+      this.log(
+        'warn',
+        { target: this.options.target, cause: 'connection refused' },
+        'nothing accepts OTLP at the trace endpoint yet; spans are kept and sent when it answers (see README: seeing traces)',
+      );
     }
     return reachable;
   }
@@ -167,10 +174,14 @@ export class ResilientExporter implements SpanExporter {
     this.shutdownDeadline = deadline;
   }
 
-  /** Sends what is waiting within the shutdown deadline, then reports what could not be delivered. */
+  /**
+   * Sends what is waiting, then reports what could not be delivered. The final flush gets half
+   * the time left before the shutdown deadline: a collector that accepts connections and never
+   * answers must not hold the exit until the last moment.
+   */
   async shutdown(): Promise<void> {
     const deadline = this.shutdownDeadline ?? Date.now() + 5_000;
-    await this.flush(deadline);
+    await this.flush(Date.now() + Math.max(0, (deadline - Date.now()) / 2));
     this.closed = true;
     this.clearRetryTimer();
     if (this.dropLogTimer !== undefined) clearTimeout(this.dropLogTimer);
@@ -255,7 +266,11 @@ export class ResilientExporter implements SpanExporter {
         this.stats.rejectedSpans += batch.length;
         this.stats.bufferedSpans -= batch.length;
         countSpansExported(batch.length, 'rejected');
-        this.log('error', { target: this.options.target, status, spans: batch.length, cause: result.error?.message }, 'the trace backend refused spans; they are dropped (check endpoint, headers and API key)');
+        // once per status: every later batch meets the same answer, and the exit line counts them all
+        if (!this.rejectionsLogged.has(status)) {
+          this.rejectionsLogged.add(status);
+          this.log('error', { target: this.options.target, status, spans: batch.length, cause: result.error?.message }, 'the trace backend refused spans; they are dropped (check endpoint, headers and API key)');
+        }
       }
       this.pump();
       return;
