@@ -94,7 +94,7 @@ async function startCollector() {
 
 async function database(): Promise<{ url: string; stop(): Promise<void> }> {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
-  const { startEmbeddedPostgres } = require('../backend/dist/db/embedded.js');
+  const { startEmbeddedPostgres } = require('../backend/dist/dev/embedded-postgres.js');
   const { createLogger } = require('../backend/dist/utils/logger.js');
   const embedded = await startEmbeddedPostgres({ dataDir: path.join(TMP, 'pg'), port: 0, logger: createLogger({ level: 'warn' }) });
   return { url: embedded.connectionString, stop: () => embedded.stop() };
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   const build = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   if ((await new Promise((resolve) => build.once('exit', resolve))) !== 0) throw new Error('build failed');
 
-  const { startGeminiStandIn } = require('../backend/dist/gemini-stand-in/server.js');
+  const { startGeminiStandIn } = require('../backend/dist/dev/gemini-stand-in/server.js');
   const gemini = await startGeminiStandIn({ chunkDelayMs: 20 });
   const collector = await startCollector();
   const db = await database();

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { ROOT } from './helpers/server-process';
+import { ROOT } from '../testing/server-process';
 
 /**
  * `npm run soak` in 30 seconds, so it cannot rot: every collector phase is visited, clients walk

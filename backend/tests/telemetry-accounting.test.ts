@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
-import { inParallel } from './helpers/load';
-import { startOtlpReceiver, type ReceiverMode } from './helpers/otlp-receiver';
-import { api, startServer, testEnv, tokenFor, uniqueUser } from './helpers/server-process';
+import { inParallel } from '../testing/load';
+import { startOtlpReceiver, type ReceiverMode } from '../testing/otlp-receiver';
+import { api, startServer, testEnv, tokenFor, uniqueUser } from '../testing/server-process';
 
 /**
  * Every span is exported or counted: sent = exported + dropped (buffer full) + queue full +
