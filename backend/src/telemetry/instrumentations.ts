@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -19,6 +18,7 @@ import {
 import { recordDbOperation } from './metrics/instruments';
 import { summarizeSql } from './sql-summary';
 import { getRequestId } from './request-id';
+import { HttpServerInstrumentation } from './http-server';
 import type { InstrumentationName } from './types';
 
 const untracedServers = new WeakSet<object>();
@@ -65,7 +65,9 @@ function pathOf(request: IncomingMessage): string {
  * no fs, dns or net spans (not loaded at all); no pool-connect spans and no span
  * without a parent for pg, fetch and ioredis, so a background query never becomes an orphan
  * root; outgoing `http` module calls are not traced (the only ones are the exporter's
- * own; outgoing HTTP from the app goes through fetch, traced by undici).
+ * own; outgoing HTTP from the app goes through fetch, traced by undici). Incoming requests
+ * go through our own server instrumentation (http-server/), which decides sampling before
+ * any other work; upstream's instrumentation-http is not loaded at all.
  *
  * The Express instrumentation is not used: the benchmark (bench/) showed it costing
  * tens of µs per request, patching every layer to produce one request-handler span
@@ -155,10 +157,9 @@ function createAllInstrumentations({ untracedPaths, captureSqlParameters }: Inst
     return exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix)) || untracedServers.has((request.socket as { server?: object }).server ?? {});
   };
   return {
-    http: () => new HttpInstrumentation({
+    // incoming requests only (http-server/): outgoing `http` module calls are the exporter's own
+    http: () => new HttpServerInstrumentation({
       ignoreIncomingRequestHook: isUntraced,
-      disableOutgoingRequestInstrumentation: true,
-      redactedQueryParamsServer: REDACTED_QUERY_PARAMS,
       redactedQueryParams: REDACTED_QUERY_PARAMS,
       requestHook: (span) => {
         const requestId = getRequestId(context.active());
