@@ -143,6 +143,36 @@ function skipUnsampledQueries(instrumentation: PgInstrumentation): PgInstrumenta
   return instrumentation;
 }
 
+/** Whether the active context's span is sampled (its flag, not isRecording(): see skipUnsampledQueries). */
+function underSampledSpan(): boolean {
+  return ((trace.getSpan(context.active())?.spanContext().traceFlags ?? 0) & TraceFlags.SAMPLED) !== 0;
+}
+
+type CommandPatch = (original: (...args: unknown[]) => unknown, ...rest: unknown[]) => (...args: unknown[]) => unknown;
+
+/**
+ * The same shortcut for Redis: under an unsampled trace the instrumentation would still
+ * build attributes, serialise the command, start a non-recording span and wrap the
+ * command's resolve and reject; it records no metric, so the command goes straight to the
+ * driver. Relies on the private `_traceSendCommand` / `_traceConnection` of
+ * instrumentation-ioredis (0.6x); renamed, the shortcut is not taken and
+ * `instrumentations.test.ts` says so.
+ */
+function skipUnsampledCommands(instrumentation: IORedisInstrumentation): IORedisInstrumentation {
+  const internals = instrumentation as unknown as Record<string, CommandPatch | undefined>;
+  for (const name of ['_traceSendCommand', '_traceConnection']) {
+    const base = internals[name]?.bind(instrumentation);
+    if (base === undefined) continue;
+    internals[name] = (original, ...rest) => {
+      const patched = base(original, ...rest);
+      return function command(this: unknown, ...args: unknown[]) {
+        return underSampledSpan() ? patched.apply(this, args) : original.apply(this, args);
+      };
+    };
+  }
+  return instrumentation;
+}
+
 export function createInstrumentations(options: InstrumentationOptions): Instrumentation[] {
   const wanted = new Set(options.instrumentations ?? ['http', 'pg', 'ioredis', 'undici']);
   const all = createAllInstrumentations(options);
@@ -180,10 +210,12 @@ function createAllInstrumentations({ untracedPaths, captureSqlParameters }: Inst
         if (summary.collection !== undefined) span.setAttribute(ATTR_DB_COLLECTION_NAME, summary.collection);
       },
     })),
+    // no unsampled shortcut here: under an unsampled trace undici's work is what carries the
+    // trace (an unsampled traceparent downstream) and counts http.client.request.duration
     undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
     // Redis commands only inside traced work (a job, a delivery), never BullMQ's polling;
     // the command name only: arguments carry job payloads and user data.
-    ioredis: () => new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
+    ioredis: () => skipUnsampledCommands(new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command })),
     // metrics only: event-loop delay and utilisation, heap by space, GC
     'runtime-node': () => new RuntimeNodeInstrumentation(),
   };
