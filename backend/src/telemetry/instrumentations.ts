@@ -92,11 +92,29 @@ function queryMetricAttributes(client: unknown, text: unknown): Attributes {
   return attributes;
 }
 
+// The metric attributes of a query depend only on its client and its text, and an app sends
+// the same few texts over and over (drizzle's statements): built once per client and text.
+// Bounded: a client sending ever new texts (literals inlined) stops caching at the cap.
+const MAX_CACHED_TEXTS = 512;
+const attributeCache = new WeakMap<object, Map<string, Attributes>>();
+
+function cachedQueryMetricAttributes(client: unknown, text: unknown): Attributes {
+  if (typeof text !== 'string' || client === null || typeof client !== 'object') return queryMetricAttributes(client, text);
+  let texts = attributeCache.get(client);
+  if (texts === undefined) attributeCache.set(client, (texts = new Map()));
+  let attributes = texts.get(text);
+  if (attributes === undefined) {
+    attributes = queryMetricAttributes(client, text);
+    if (texts.size < MAX_CACHED_TEXTS) texts.set(text, attributes);
+  }
+  return attributes;
+}
+
 /** Calls the driver and records how long the query took, by callback or by promise, whichever it uses. */
 function timedQuery(client: unknown, args: QueryArgs, original: (...args: unknown[]) => unknown): unknown {
   const started = performance.now();
   const first = args[0];
-  const attributes = queryMetricAttributes(client, typeof first === 'string' ? first : (first as { text?: unknown } | undefined)?.text);
+  const attributes = cachedQueryMetricAttributes(client, typeof first === 'string' ? first : (first as { text?: unknown } | undefined)?.text);
   const done = (error?: unknown) => {
     const code = (error as { code?: unknown } | undefined)?.code;
     recordDbOperation((performance.now() - started) / 1000, typeof code === 'string' ? { ...attributes, [ATTR_ERROR_TYPE]: code } : attributes);
