@@ -205,11 +205,12 @@ async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   mkdirSync(args.out as string, { recursive: true });
   writeFileSync(path.join(args.out as string, `profile-${date}.md`), markdown);
+  writeFileSync(path.join(args.out as string, `profile-${date}-full.md`), renderFullTable(runs));
   process.stdout.write(`${markdown}\n`);
 }
 
 /** Median µs/request per group per mode, with the difference to A; small groups folded into "rest". */
-export function renderTable(
+export function renderFullTable(
   runs: Map<Mode, Array<{ perRequest: Map<string, number>; requestsPerSecond: number }>>,
 ): string {
   const groups = new Set<string>();
@@ -235,7 +236,7 @@ export function renderTable(
     median((runs.get(mode) ?? []).map((run) => [...run.perRequest.values()].reduce((s, us) => s + us, 0)));
   const rest = (mode: Mode) => total(mode) - shown.reduce((sum, group) => sum + med(mode, group), 0);
   const lines = [
-    `# Where a request's main-thread microseconds go (${new Date().toISOString().slice(0, 10)})`,
+    `# Every code group, per request (${new Date().toISOString().slice(0, 10)})`,
     '',
     'Self time per request (µs) from `node --cpu-prof` (500 µs sampling) over the load phase of',
     "`GET /api/sessions/:id`: each group's share of the samples times the process CPU per request",
@@ -249,6 +250,62 @@ export function renderTable(
     `| req/s (profiler on) | ${modesShown.map((mode) => median((runs.get(mode) ?? []).map((run) => run.requestsPerSecond)).toFixed(0)).join(' | ')} |`,
   ];
   return lines.join('\n');
+}
+
+const isTelemetry = (group: string) => group.startsWith('@opentelemetry/') || group.startsWith('app:telemetry');
+
+/**
+ * The breakdown: every OpenTelemetry package and every file of our telemetry code (the code
+ * tracing and metrics add, absent or nearly so in A), then GC, then the rest of the request's
+ * work (app, Express, pg, Node) as one row: on a shared machine that row moves by tens of µs
+ * from run to run, while the telemetry rows are what the modes really differ by.
+ */
+export function renderTable(
+  runs: Map<Mode, Array<{ perRequest: Map<string, number>; requestsPerSecond: number }>>,
+): string {
+  const modes = [...runs.keys()];
+  const med = (mode: Mode, pick: (perRequest: Map<string, number>) => number) =>
+    median((runs.get(mode) ?? []).map((run) => pick(run.perRequest)));
+  const groups = new Set<string>();
+  for (const list of runs.values())
+    for (const run of list) for (const group of run.perRequest.keys()) if (isTelemetry(group)) groups.add(group);
+  const of = (group: string) => (perRequest: Map<string, number>) => perRequest.get(group) ?? 0;
+  const telemetry = (perRequest: Map<string, number>) =>
+    [...perRequest].filter(([group]) => isTelemetry(group)).reduce((sum, [, us]) => sum + us, 0);
+  const total = (perRequest: Map<string, number>) => [...perRequest.values()].reduce((sum, us) => sum + us, 0);
+  const rest = (perRequest: Map<string, number>) =>
+    total(perRequest) - telemetry(perRequest) - (perRequest.get('GC') ?? 0);
+  const shown = [...groups].filter((group) => modes.some((mode) => med(mode, of(group)) >= 0.5));
+  shown.sort((a, b) => Math.max(...modes.map((m) => med(m, of(b)))) - Math.max(...modes.map((m) => med(m, of(a)))));
+  const row = (name: string, pick: (perRequest: Map<string, number>) => number, bold = false) => {
+    const cells = modes.map((mode) => {
+      const value = med(mode, pick);
+      const text =
+        mode === 'A'
+          ? value.toFixed(1)
+          : `${value.toFixed(1)} (${value - med('A', pick) >= 0 ? '+' : ''}${(value - med('A', pick)).toFixed(1)})`;
+      return bold ? `**${text}**` : text;
+    });
+    return `| ${bold ? `**${name}**` : name} | ${cells.join(' | ')} |`;
+  };
+  const date = new Date().toISOString().slice(0, 10);
+  return [
+    `# Where a request's microseconds go (${date})`,
+    '',
+    'CPU per request (µs) by code group, `GET /api/sessions/:id` at saturation: self time from `node --cpu-prof`',
+    "(500 µs sampling) over the load phase, each group's share of the samples times the process's CPU per",
+    'request (/proc); median of rounds; in brackets the difference to A. The profiler itself slows every',
+    'figure (compare columns, not runs). Command: `npm run bench:profile` (every group: `profile-<date>-full.md`).',
+    '',
+    `| group | ${modes.map((mode) => `${mode} · ${MODES[mode].label}`).join(' | ')} |`,
+    `|---|${modes.map(() => '---:').join('|')}|`,
+    ...shown.map((group) => row(group, of(group))),
+    row('tracing and metrics code, all of the above', telemetry, true),
+    row('GC', of('GC')),
+    row('everything else (app, Express, pg, Node)', rest),
+    row('CPU per request', total, true),
+    `| req/s (profiler on) | ${modes.map((mode) => median((runs.get(mode) ?? []).map((run) => run.requestsPerSecond)).toFixed(0)).join(' | ')} |`,
+  ].join('\n');
 }
 
 if (import.meta.main) {
