@@ -14,7 +14,7 @@ describe('npm run bench (smoke)', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'rab-bench-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('when the benchmark runs one short round, then it writes the table and the chart for all four configurations', async () => {
+  it('when the benchmark runs one short round, then it writes the table and the chart for all five configurations', async () => {
     const child = spawn(process.execPath, ['bench/run.mts', '--smoke', '--out', out], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: inject('databaseUrl') },
