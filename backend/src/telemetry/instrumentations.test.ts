@@ -129,3 +129,22 @@ describe('ioredis: commands under an unsampled trace skip the instrumentation', 
     expect(cmd.resolve).not.toBe(resolve);
   });
 });
+
+describe('which instrumentation traces incoming HTTP', () => {
+  const names = (instrumentations?: Parameters<typeof createInstrumentations>[0]['instrumentations']) => {
+    const created = createInstrumentations({ untracedPaths: [], captureSqlParameters: false, instrumentations });
+    for (const instrumentation of created) instrumentation.disable();
+    return created.map((instrumentation) => instrumentation.instrumentationName);
+  };
+
+  it('when nothing is chosen, then incoming HTTP is ours (http-server/), and upstream’s instrumentation-http is not loaded', () => {
+    const all = names();
+    expect(all).toContain('renovation-agent-backend/http-server');
+    expect(all).not.toContain('@opentelemetry/instrumentation-http');
+  });
+
+  it('when `http` is left out (OTEL_NODE_DISABLED_INSTRUMENTATIONS=http), then no incoming-HTTP instrumentation is created', () => {
+    expect(names(['pg', 'ioredis', 'undici', 'runtime-node'])).not.toContain('renovation-agent-backend/http-server');
+    expect(names(['http'])).toEqual(['renovation-agent-backend/http-server']);
+  });
+});
