@@ -8,6 +8,10 @@
  *   B  our configuration, 100% sampled, exporting to a local OTLP sink
  *   C  our configuration, 10% sampled
  *   D  @opentelemetry/auto-instrumentations-node/register with its defaults, 100%, same sink
+ *   E  as C with metrics off (OTEL_METRICS_EXPORTER=none): C − E is what metrics cost
+ * B and C serve their metrics on a Prometheus endpoint (the same record path as OTLP), read
+ * after the run for the series count. Then one round of `bench/profile.mts` (the CPU-profile
+ * breakdown per code group) goes into the report.
  * Routes: the DB-backed GET /api/sessions/:id (saturated throughput with autocannon for
  * 14 s, enough for the 10,000 requests the heap check needs, and
  * latency at a fixed rate) and a chat message round trip over Socket.io with the Gemini
@@ -19,6 +23,7 @@
  *   npm run bench -- --smoke          1 short round: checks the harness, measures nothing
  *   npm run bench -- --profile B      also write a --cpu-prof of each B run to bench/.tmp/prof
  *   npm run bench -- --only B --server-logs   A and B only, server logs in bench/.tmp
+ *   npm run bench -- --no-breakdown     without the profile breakdown
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +49,7 @@ const { values: args } = parseArgs({
     profile: { type: 'string', multiple: true, default: [] },
     only: { type: 'string', multiple: true, default: [] },
     'server-logs': { type: 'boolean', default: false },
+    'no-breakdown': { type: 'boolean', default: false },
   },
 });
 const smoke = args.smoke;
@@ -51,7 +57,7 @@ const rounds = smoke ? 1 : Number(args.rounds);
 const T = smoke
   ? { warmup: 0.5, saturate: 1, fixed: 1, chat: 1, rate: 50, chatClients: 2 }
   : { warmup: 3, saturate: 14, fixed: 6, chat: 6, rate: 200, chatClients: 4 };
-const CONFIGS: ConfigName[] = (args.only as string[]).length > 0 ? ['A', ...(args.only as ConfigName[]).filter((c) => c !== 'A')] : ['A', 'B', 'C', 'D'];
+const CONFIGS: ConfigName[] = (args.only as string[]).length > 0 ? ['A', ...(args.only as ConfigName[]).filter((c) => c !== 'A')] : ['A', 'B', 'C', 'D', 'E'];
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
@@ -102,6 +108,13 @@ async function spansPerTrace(sink: string, phase: number): Promise<Record<string
   return (await (await fetch(`${sink}/traces?phase=${phase}`)).json()) as Record<string, number>;
 }
 
+/** Series on the Prometheus endpoint: sample lines, and `http_server_request_duration` count lines (one per label set). */
+async function metricSeries(port: number): Promise<{ metricSeries: number; httpDurationSeries: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const samples = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+  return { metricSeries: samples.length, httpDurationSeries: samples.filter((line) => line.startsWith('http_server_request_duration_count')).length };
+}
+
 async function probeHeap(child: ChildProcess, file: string): Promise<{ heapUsed: number; rss: number; peakRss: number }> {
   const before = readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
   child.kill('SIGUSR2');
@@ -142,6 +155,11 @@ async function runOnce(config: ConfigName, round: number, services: { sink: stri
   if (config === 'B') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' });
   if (config === 'C') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' });
   if (config === 'D') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_always_on' });
+  if (config === 'E') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1', OTEL_METRICS_EXPORTER: 'none' });
+  const prometheusPort = config === 'B' || config === 'C' ? await freePort() : undefined;
+  if (prometheusPort !== undefined) {
+    Object.assign(env, { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(prometheusPort) });
+  }
 
   const stdout = args['server-logs'] ? openSync(path.join(TMP, `server-${config}-${round}.log`), 'w') : 'ignore';
   const child = spawn(process.execPath, [...nodeArgs, 'backend/dist/server.js'], { cwd: ROOT, env, stdio: ['ignore', stdout, 'inherit'] });
@@ -179,7 +197,9 @@ async function runOnce(config: ConfigName, round: number, services: { sink: stri
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const chatSpans = (await sinkStats(services.sink, true)).spans;
     const memory = await probeHeap(child, heapFile);
+    const series = prometheusPort !== undefined ? await metricSeries(prometheusPort) : undefined;
     return {
+      ...series,
       config,
       round,
       requestsPerSecond: saturated.requestsPerSecond,
@@ -214,6 +234,7 @@ async function main(): Promise<void> {
   const services = await startServices();
   const db = await database();
   const results: RunResult[] = [];
+  let breakdown: string | undefined;
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const config of CONFIGS) {
@@ -222,6 +243,16 @@ async function main(): Promise<void> {
         log(`  ${result.requestsPerSecond.toFixed(0)} req/s, ${result.cpuPerRequestUs.toFixed(0)} µs CPU/req, p50 ${result.p50Us.toFixed(0)} µs, p99 ${result.p99Us.toFixed(0)} µs, peak RSS ${result.peakRssMiB.toFixed(0)} MiB, chat p50 ${result.chatP50Ms.toFixed(1)} ms`);
         results.push(result);
       }
+    }
+    if (!smoke && !args['no-breakdown']) {
+      log('profile breakdown (bench/profile.mts, 1 round)');
+      const profileArgs = [path.join(ROOT, 'bench', 'profile.mts'), '--no-build', '--rounds', '1', '--out', path.join(TMP, 'profile-out')];
+      const profile = spawn(process.execPath, profileArgs, { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'inherit'] });
+      let output = '';
+      profile.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      if ((await new Promise((resolve) => profile.once('exit', resolve))) === 0) breakdown = output.trim();
     }
   } finally {
     services.child.kill('SIGTERM');
@@ -232,7 +263,7 @@ async function main(): Promise<void> {
   const logLine = measureLogLine(smoke ? { lines: 5_000, rounds: 2 } : {});
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const date = new Date().toISOString().slice(0, 10);
-  const report = renderReport({ results, logLine, machine, date, rounds, smoke, durations: T });
+  const report = renderReport({ results, logLine, machine, date, rounds, smoke, durations: T, breakdown });
   mkdirSync(args.out as string, { recursive: true });
   const stem = path.join(args.out as string, smoke ? `smoke-${date}` : date);
   writeFileSync(`${stem}.md`, report.markdown.replace('CHART', path.basename(`${stem}.png`)));

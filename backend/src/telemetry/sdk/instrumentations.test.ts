@@ -82,3 +82,69 @@ describe('pg: queries under an unsampled trace skip the instrumentation', () => 
     expect((calls[0]!.args.at(-1) as { name: string }).name).not.toBe('timed');
   });
 });
+
+/** The same for Redis, on instrumentation-ioredis's private `_traceSendCommand`. */
+describe('ioredis: commands under an unsampled trace skip the instrumentation', () => {
+  const tracer = new TracerProvider().getTracer('test');
+
+  beforeAll(() => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  });
+  afterAll(() => {
+    context.disable();
+  });
+
+  function patchedSendCommand() {
+    const redis = createInstrumentations({ untracedPaths: [], captureSqlParameters: false }).find(
+      (instrumentation) => instrumentation.instrumentationName === '@opentelemetry/instrumentation-ioredis',
+    ) as unknown as { _traceSendCommand?: (original: (...args: unknown[]) => unknown, version: string) => (...args: unknown[]) => unknown };
+    expect(typeof redis._traceSendCommand).toBe('function');
+    const seen: Array<{ resolve: unknown }> = [];
+    const original = function sendCommand(this: unknown, cmd: { resolve: unknown }) {
+      seen.push({ resolve: cmd.resolve });
+      return 'sent';
+    };
+    return { sendCommand: redis._traceSendCommand!(original as (...args: unknown[]) => unknown, '5.9.0'), seen };
+  }
+  const connection = { options: { host: '127.0.0.1', port: 6379 } };
+  const resolve = () => undefined;
+
+  it('when the active span is not sampled, then the command reaches the driver untouched', () => {
+    const { sendCommand, seen } = patchedSendCommand();
+    const unsampled = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 0 });
+    const cmd = { name: 'get', args: ['k'], resolve, reject: resolve };
+    const result = context.with(trace.setSpan(ROOT_CONTEXT, unsampled), () => sendCommand.call(connection, cmd));
+    expect(result).toBe('sent');
+    expect(seen).toHaveLength(1);
+    expect(cmd.resolve).toBe(resolve);
+  });
+
+  it('when the active span is sampled, then the instrumentation runs (it wraps resolve to end its span)', () => {
+    const { sendCommand, seen } = patchedSendCommand();
+    const sampled = tracer.startSpan('job');
+    const cmd = { name: 'get', args: ['k'], resolve, reject: resolve };
+    context.with(trace.setSpan(ROOT_CONTEXT, sampled), () => sendCommand.call(connection, cmd));
+    sampled.end();
+    expect(seen).toHaveLength(1);
+    expect(cmd.resolve).not.toBe(resolve);
+  });
+});
+
+describe('which instrumentation traces incoming HTTP', () => {
+  const names = (instrumentations?: Parameters<typeof createInstrumentations>[0]['instrumentations']) => {
+    const created = createInstrumentations({ untracedPaths: [], captureSqlParameters: false, instrumentations });
+    for (const instrumentation of created) instrumentation.disable();
+    return created.map((instrumentation) => instrumentation.instrumentationName);
+  };
+
+  it('when nothing is chosen, then incoming HTTP is ours (http-server/), and upstream’s instrumentation-http is not loaded', () => {
+    const all = names();
+    expect(all).toContain('renovation-agent-backend/http-server');
+    expect(all).not.toContain('@opentelemetry/instrumentation-http');
+  });
+
+  it('when `http` is left out (OTEL_NODE_DISABLED_INSTRUMENTATIONS=http), then no incoming-HTTP instrumentation is created', () => {
+    expect(names(['pg', 'ioredis', 'undici', 'runtime-node'])).not.toContain('renovation-agent-backend/http-server');
+    expect(names(['http'])).toEqual(['renovation-agent-backend/http-server']);
+  });
+});

@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -19,6 +18,7 @@ import {
 import { recordDbOperation } from '../metrics/instruments';
 import { summarizeSql } from '../sql-summary';
 import { getRequestId } from '../request-id';
+import { HttpServerInstrumentation } from '../http-server';
 import type { InstrumentationName } from '../types';
 
 const untracedServers = new WeakSet<object>();
@@ -65,7 +65,9 @@ function pathOf(request: IncomingMessage): string {
  * no fs, dns or net spans (not loaded at all); no pool-connect spans and no span
  * without a parent for pg, fetch and ioredis, so a background query never becomes an orphan
  * root; outgoing `http` module calls are not traced (the only ones are the exporter's
- * own; outgoing HTTP from the app goes through fetch, traced by undici).
+ * own; outgoing HTTP from the app goes through fetch, traced by undici). Incoming requests
+ * go through our own server instrumentation (http-server/), which decides sampling before
+ * any other work; upstream's instrumentation-http is not loaded at all.
  *
  * The Express instrumentation is not used: the benchmark (bench/) showed it costing
  * tens of µs per request, patching every layer to produce one request-handler span
@@ -90,11 +92,32 @@ function queryMetricAttributes(client: unknown, text: unknown): Attributes {
   return attributes;
 }
 
+// The metric attributes of a query depend only on its client and its text, and an app sends
+// the same few texts over and over (drizzle's statements): built once per client and text.
+// Bounded: a client sending ever new texts (literals inlined) stops caching at the cap.
+const MAX_CACHED_TEXTS = 512;
+const attributeCache = new WeakMap<object, Map<string, Attributes>>();
+
+function cachedQueryMetricAttributes(client: unknown, text: unknown): Attributes {
+  if (typeof text !== 'string' || client === null || typeof client !== 'object') return queryMetricAttributes(client, text);
+  let texts = attributeCache.get(client);
+  if (texts === undefined) {
+    texts = new Map();
+    attributeCache.set(client, texts);
+  }
+  let attributes = texts.get(text);
+  if (attributes === undefined) {
+    attributes = queryMetricAttributes(client, text);
+    if (texts.size < MAX_CACHED_TEXTS) texts.set(text, attributes);
+  }
+  return attributes;
+}
+
 /** Calls the driver and records how long the query took, by callback or by promise, whichever it uses. */
 function timedQuery(client: unknown, args: QueryArgs, original: (...args: unknown[]) => unknown): unknown {
   const started = performance.now();
   const first = args[0];
-  const attributes = queryMetricAttributes(client, typeof first === 'string' ? first : (first as { text?: unknown } | undefined)?.text);
+  const attributes = cachedQueryMetricAttributes(client, typeof first === 'string' ? first : (first as { text?: unknown } | undefined)?.text);
   const done = (error?: unknown) => {
     const code = (error as { code?: unknown } | undefined)?.code;
     recordDbOperation((performance.now() - started) / 1000, typeof code === 'string' ? { ...attributes, [ATTR_ERROR_TYPE]: code } : attributes);
@@ -141,6 +164,36 @@ function skipUnsampledQueries(instrumentation: PgInstrumentation): PgInstrumenta
   return instrumentation;
 }
 
+/** Whether the active context's span is sampled (its flag, not isRecording(): see skipUnsampledQueries). */
+function underSampledSpan(): boolean {
+  return ((trace.getSpan(context.active())?.spanContext().traceFlags ?? 0) & TraceFlags.SAMPLED) !== 0;
+}
+
+type CommandPatch = (original: (...args: unknown[]) => unknown, ...rest: unknown[]) => (...args: unknown[]) => unknown;
+
+/**
+ * The same shortcut for Redis: under an unsampled trace the instrumentation would still
+ * build attributes, serialise the command, start a non-recording span and wrap the
+ * command's resolve and reject; it records no metric, so the command goes straight to the
+ * driver. Relies on the private `_traceSendCommand` / `_traceConnection` of
+ * instrumentation-ioredis (0.6x); renamed, the shortcut is not taken and
+ * `instrumentations.test.ts` says so.
+ */
+function skipUnsampledCommands(instrumentation: IORedisInstrumentation): IORedisInstrumentation {
+  const internals = instrumentation as unknown as Record<string, CommandPatch | undefined>;
+  for (const name of ['_traceSendCommand', '_traceConnection']) {
+    const base = internals[name]?.bind(instrumentation);
+    if (base === undefined) continue;
+    internals[name] = (original, ...rest) => {
+      const patched = base(original, ...rest);
+      return function command(this: unknown, ...args: unknown[]) {
+        return underSampledSpan() ? patched.apply(this, args) : original.apply(this, args);
+      };
+    };
+  }
+  return instrumentation;
+}
+
 export function createInstrumentations(options: InstrumentationOptions): Instrumentation[] {
   const wanted = new Set(options.instrumentations ?? ['http', 'pg', 'ioredis', 'undici']);
   const all = createAllInstrumentations(options);
@@ -155,10 +208,9 @@ function createAllInstrumentations({ untracedPaths, captureSqlParameters }: Inst
     return exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix)) || untracedServers.has((request.socket as { server?: object }).server ?? {});
   };
   return {
-    http: () => new HttpInstrumentation({
+    // incoming requests only (http-server/): outgoing `http` module calls are the exporter's own
+    http: () => new HttpServerInstrumentation({
       ignoreIncomingRequestHook: isUntraced,
-      disableOutgoingRequestInstrumentation: true,
-      redactedQueryParamsServer: REDACTED_QUERY_PARAMS,
       redactedQueryParams: REDACTED_QUERY_PARAMS,
       requestHook: (span) => {
         const requestId = getRequestId(context.active());
@@ -179,10 +231,12 @@ function createAllInstrumentations({ untracedPaths, captureSqlParameters }: Inst
         if (summary.collection !== undefined) span.setAttribute(ATTR_DB_COLLECTION_NAME, summary.collection);
       },
     })),
+    // no unsampled shortcut here: under an unsampled trace undici's work is what carries the
+    // trace (an unsampled traceparent downstream) and counts http.client.request.duration
     undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
     // Redis commands only inside traced work (a job, a delivery), never BullMQ's polling;
     // the command name only: arguments carry job payloads and user data.
-    ioredis: () => new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
+    ioredis: () => skipUnsampledCommands(new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command })),
     // metrics only: event-loop delay and utilisation, heap by space, GC
     'runtime-node': () => new RuntimeNodeInstrumentation(),
   };

@@ -1,0 +1,2 @@
+export { HttpServerInstrumentation } from './instrumentation';
+export type { HttpServerInstrumentationConfig } from './types';

@@ -1,0 +1,67 @@
+/**
+ * Summarises a V8 `.cpuprofile` (node --cpu-prof) by self time per group of code
+ * (an OpenTelemetry package, express, pg, our own folders, Node's internals, GC), counting
+ * only the samples taken inside a time window: the load phase, not start-up.
+ */
+import { readFileSync } from 'node:fs';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Which bucket a function's self time goes to. */
+export function groupOf(frame: CallFrame): string {
+  const { url, functionName } = frame;
+  if (url === '') {
+    if (functionName === '(garbage collector)') return 'GC';
+    if (functionName === '(idle)') return 'idle';
+    if (functionName === '(program)') return 'V8/native (program)';
+    return 'native builtins';
+  }
+  const modules = url.lastIndexOf('/node_modules/');
+  if (modules !== -1) {
+    const rest = url.slice(modules + '/node_modules/'.length).split('/');
+    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+  }
+  if (url.startsWith('node:')) {
+    const module = url.slice(5).split('/')[1] ?? url.slice(5);
+    return `node:${url.includes('/http') || url.includes('_http') ? 'http' : module.replace(/^_/, '').split('_')[0]}`;
+  }
+  const dist = url.indexOf('/backend/dist/');
+  if (dist !== -1) {
+    const parts = url.slice(dist + '/backend/dist/'.length).split('/');
+    // telemetry by file: that is where the question is
+    if (parts[0] === 'telemetry') return `app:${parts.join('/').replace(/\.js$/, '')}`;
+    return `app:${parts.length > 1 ? parts[0] : parts[0]!.replace(/\.js$/, '')}`;
+  }
+  return 'other';
+}
+
+/** Self time in µs per group, for samples whose timestamp lies in [from, to] (µs, the profile's clock). */
+export function selfTimeByGroup(file: string, from: number, to: number): Map<string, number> {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const groupOfNode = new Map<number, string>();
+  for (const node of profile.nodes) groupOfNode.set(node.id, groupOf(node.callFrame));
+  const totals = new Map<string, number>();
+  let time = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const delta = profile.timeDeltas[i] ?? 0;
+    time += delta;
+    if (time < from || time > to) continue;
+    // a sample stands for the interval since the previous one
+    const group = groupOfNode.get(profile.samples[i]!) ?? 'other';
+    totals.set(group, (totals.get(group) ?? 0) + delta);
+  }
+  return totals;
+}

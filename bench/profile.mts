@@ -1,0 +1,316 @@
+/**
+ * npm run bench:profile — where each microsecond of a traced request goes.
+ *
+ * Starts the real server (backend/dist/server.js) under `node --cpu-prof` once per mode and
+ * round, interleaved, drives GET /api/sessions/:id as fast as it goes, and sums the
+ * profile's self time per code group (an OpenTelemetry package, express, pg, our folders,
+ * Node's http internals, GC) over the load phase only, per request:
+ *   A  tracing off (OTEL_SDK_DISABLED=true)
+ *   U  ours, nothing sampled (ratio 0; metrics on)
+ *   M  ours, nothing sampled, metrics off (OTEL_METRICS_EXPORTER=none)
+ *   S  ours, everything sampled, exporting to a local OTLP sink
+ *   N  ours, everything sampled, export off (OTEL_TRACES_EXPORTER=none)
+ * The main thread only (what the profiler samples); the difference to A per group is what
+ * tracing adds there. Writes bench/results/profile-<date>.md.
+ *
+ *   npm run bench:profile                   2 rounds of 8 s per mode
+ *   npm run bench:profile -- --rounds 1 --seconds 5 --only U
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { selfTimeByGroup } from './lib/cpu-profile.mts';
+import { saturate } from './lib/load.mts';
+import { median } from './lib/stats.mts';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(import.meta.dirname, '..');
+const TMP = path.join(ROOT, 'bench', '.tmp', 'profile');
+
+const MODES = {
+  A: { label: 'off', env: { OTEL_SDK_DISABLED: 'true' } },
+  U: {
+    label: 'nothing sampled',
+    env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' },
+  },
+  M: {
+    label: 'nothing sampled, metrics off',
+    env: {
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0',
+      OTEL_METRICS_EXPORTER: 'none',
+    },
+  },
+  S: { label: 'all sampled', env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' } },
+  N: {
+    label: 'all sampled, export off',
+    env: {
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '1',
+      OTEL_TRACES_EXPORTER: 'none',
+    },
+  },
+} as const;
+type Mode = keyof typeof MODES;
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '2' },
+    seconds: { type: 'string', default: '8' },
+    only: { type: 'string', multiple: true, default: [] },
+    out: { type: 'string', default: path.join(ROOT, 'bench', 'results') },
+    'no-build': { type: 'boolean', default: false },
+  },
+});
+const only = args.only as string[];
+const modes = (Object.keys(MODES) as Mode[]).filter((mode) => only.length === 0 || mode === 'A' || only.includes(mode));
+
+function log(message: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** CPU time (user + system) the process has used so far, in µs (Linux /proc, 100 ticks a second). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** The profiler's clock (V8 TimeTicks) and hrtime are both CLOCK_MONOTONIC, in µs here. */
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+async function profileOnce(mode: Mode, round: number, sink: string, gemini: string, databaseUrl: string) {
+  const port = await freePort();
+  const dir = path.join(TMP, `${mode}-${round}`);
+  mkdirSync(dir, { recursive: true });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+    GEMINI_API_KEY: 'bench-key',
+    GEMINI_BASE_URL: gemini,
+    LOG_LEVEL: 'info',
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink,
+    OTEL_SERVICE_NAME: `profile-${mode}`,
+    OTEL_BSP_SCHEDULE_DELAY: '500',
+    ...MODES[mode].env,
+  };
+  const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '500'];
+  const child = spawn(process.execPath, [...nodeArgs, 'backend/dist/server.js'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`server ${mode} exited during start-up`);
+      if (
+        await fetch(`${base}/health`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
+      if (i > 600) throw new Error(`server ${mode} did not start`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { SignJWT } = require('jose');
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(`profile-${mode}-${round}`)
+      .setExpirationTime('2h')
+      .sign(new TextEncoder().encode(env.JWT_SECRET));
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = await fetch(`${base}/api/sessions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ title: 'Profile', budgetCents: 2_000_000 }),
+    });
+    const url = `${base}/api/sessions/${((await created.json()) as { id: string }).id}`;
+    await saturate(url, headers, 3);
+    const from = nowUs();
+    const cpuBefore = cpuMicros(child.pid!);
+    const load = await saturate(url, headers, Number(args.seconds));
+    const cpuPerRequest = (cpuMicros(child.pid!) - cpuBefore) / load.requests;
+    const to = nowUs();
+    child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+    const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+    if (file === undefined) throw new Error(`no profile for ${mode}`);
+    const totals = selfTimeByGroup(path.join(dir, file), from, to);
+    totals.delete('idle');
+    // The profiler's samples measure wall time on the main thread: on a shared machine a
+    // descheduled thread inflates whatever it was running. Their shares are sound, so they
+    // are scaled to the process's CPU time per request as /proc counts it.
+    const sampled = [...totals.values()].reduce((sum, us) => sum + us, 0);
+    const perRequest = new Map([...totals].map(([group, us]) => [group, (us / sampled) * cpuPerRequest]));
+    return { requests: load.requests, requestsPerSecond: load.requestsPerSecond, perRequest };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  }
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(args.rounds);
+  rmSync(TMP, { recursive: true, force: true });
+  if (!args['no-build']) {
+    log('building');
+    const build = spawn(
+      process.execPath,
+      [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      { cwd: ROOT, stdio: 'inherit' },
+    );
+    if ((await new Promise((resolve) => build.once('exit', resolve))) !== 0) throw new Error('build failed');
+  }
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) throw new Error('set DATABASE_URL (a PostgreSQL the migrations may run on)');
+  const services = spawn(process.execPath, [path.join(ROOT, 'bench', 'lib', 'services.mts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const { sink, gemini } = await new Promise<{ sink: string; gemini: string }>((resolve, reject) => {
+    services.stdout!.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString())));
+    services.once('exit', (code) => reject(new Error(`bench services exited (${code})`)));
+  });
+  const runs = new Map<Mode, Array<Awaited<ReturnType<typeof profileOnce>>>>(modes.map((mode) => [mode, []]));
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const mode of modes) {
+        const run = await profileOnce(mode, round, sink, gemini, databaseUrl);
+        const cpu = [...run.perRequest.values()].reduce((sum, us) => sum + us, 0);
+        log(`round ${round} ${mode}: ${run.requestsPerSecond.toFixed(0)} req/s, ${cpu.toFixed(0)} µs CPU/req`);
+        runs.get(mode)!.push(run);
+      }
+    }
+  } finally {
+    services.kill('SIGTERM');
+  }
+  const markdown = renderTable(runs);
+  const date = new Date().toISOString().slice(0, 10);
+  mkdirSync(args.out as string, { recursive: true });
+  writeFileSync(path.join(args.out as string, `profile-${date}.md`), markdown);
+  writeFileSync(path.join(args.out as string, `profile-${date}-full.md`), renderFullTable(runs));
+  process.stdout.write(`${markdown}\n`);
+}
+
+/** Median µs/request per group per mode, with the difference to A; small groups folded into "rest". */
+export function renderFullTable(
+  runs: Map<Mode, Array<{ perRequest: Map<string, number>; requestsPerSecond: number }>>,
+): string {
+  const groups = new Set<string>();
+  for (const list of runs.values())
+    for (const run of list) for (const group of run.perRequest.keys()) groups.add(group);
+  groups.delete('idle');
+  const med = (mode: Mode, group: string) =>
+    median((runs.get(mode) ?? []).map((run) => run.perRequest.get(group) ?? 0));
+  const shown = [...groups].filter((group) =>
+    [...runs.keys()].some((mode) => Math.abs(med(mode, group) - med('A', group)) >= 1 || med(mode, group) >= 5),
+  );
+  shown.sort(
+    (a, b) => Math.max(...[...runs.keys()].map((m) => med(m, b))) - Math.max(...[...runs.keys()].map((m) => med(m, a))),
+  );
+  const modesShown = [...runs.keys()];
+  const cell = (mode: Mode, group: string) => {
+    const value = med(mode, group);
+    if (mode === 'A') return value.toFixed(1);
+    const delta = value - med('A', group);
+    return `${value.toFixed(1)} (${delta >= 0 ? '+' : ''}${delta.toFixed(1)})`;
+  };
+  const total = (mode: Mode) =>
+    median((runs.get(mode) ?? []).map((run) => [...run.perRequest.values()].reduce((s, us) => s + us, 0)));
+  const rest = (mode: Mode) => total(mode) - shown.reduce((sum, group) => sum + med(mode, group), 0);
+  const lines = [
+    `# Every code group, per request (${new Date().toISOString().slice(0, 10)})`,
+    '',
+    'Self time per request (µs) from `node --cpu-prof` (500 µs sampling) over the load phase of',
+    "`GET /api/sessions/:id`: each group's share of the samples times the process CPU per request",
+    '(/proc), median of rounds; in brackets the difference to A. Command: `npm run bench:profile`.',
+    '',
+    `| group | ${modesShown.map((mode) => `${mode} · ${MODES[mode].label}`).join(' | ')} |`,
+    `|---|${modesShown.map(() => '---:').join('|')}|`,
+    ...shown.map((group) => `| ${group} | ${modesShown.map((mode) => cell(mode, group)).join(' | ')} |`),
+    `| rest | ${modesShown.map((mode) => rest(mode).toFixed(1)).join(' | ')} |`,
+    `| **CPU per request** | ${modesShown.map((mode) => `**${total(mode).toFixed(0)}**${mode === 'A' ? '' : ` (+${(total(mode) - total('A')).toFixed(0)})`}`).join(' | ')} |`,
+    `| req/s (profiler on) | ${modesShown.map((mode) => median((runs.get(mode) ?? []).map((run) => run.requestsPerSecond)).toFixed(0)).join(' | ')} |`,
+  ];
+  return lines.join('\n');
+}
+
+const isTelemetry = (group: string) => group.startsWith('@opentelemetry/') || group.startsWith('app:telemetry');
+
+/**
+ * The breakdown: every OpenTelemetry package and every file of our telemetry code (the code
+ * tracing and metrics add, absent or nearly so in A), then GC, then the rest of the request's
+ * work (app, Express, pg, Node) as one row: on a shared machine that row moves by tens of µs
+ * from run to run, while the telemetry rows are what the modes really differ by.
+ */
+export function renderTable(
+  runs: Map<Mode, Array<{ perRequest: Map<string, number>; requestsPerSecond: number }>>,
+): string {
+  const modes = [...runs.keys()];
+  const med = (mode: Mode, pick: (perRequest: Map<string, number>) => number) =>
+    median((runs.get(mode) ?? []).map((run) => pick(run.perRequest)));
+  const groups = new Set<string>();
+  for (const list of runs.values())
+    for (const run of list) for (const group of run.perRequest.keys()) if (isTelemetry(group)) groups.add(group);
+  const of = (group: string) => (perRequest: Map<string, number>) => perRequest.get(group) ?? 0;
+  const telemetry = (perRequest: Map<string, number>) =>
+    [...perRequest].filter(([group]) => isTelemetry(group)).reduce((sum, [, us]) => sum + us, 0);
+  const total = (perRequest: Map<string, number>) => [...perRequest.values()].reduce((sum, us) => sum + us, 0);
+  const rest = (perRequest: Map<string, number>) =>
+    total(perRequest) - telemetry(perRequest) - (perRequest.get('GC') ?? 0);
+  const shown = [...groups].filter((group) => modes.some((mode) => med(mode, of(group)) >= 0.5));
+  shown.sort((a, b) => Math.max(...modes.map((m) => med(m, of(b)))) - Math.max(...modes.map((m) => med(m, of(a)))));
+  const row = (name: string, pick: (perRequest: Map<string, number>) => number, bold = false) => {
+    const cells = modes.map((mode) => {
+      const value = med(mode, pick);
+      const text =
+        mode === 'A'
+          ? value.toFixed(1)
+          : `${value.toFixed(1)} (${value - med('A', pick) >= 0 ? '+' : ''}${(value - med('A', pick)).toFixed(1)})`;
+      return bold ? `**${text}**` : text;
+    });
+    return `| ${bold ? `**${name}**` : name} | ${cells.join(' | ')} |`;
+  };
+  const date = new Date().toISOString().slice(0, 10);
+  return [
+    `# Where a request's microseconds go (${date})`,
+    '',
+    'CPU per request (µs) by code group, `GET /api/sessions/:id` at saturation: self time from `node --cpu-prof`',
+    "(500 µs sampling) over the load phase, each group's share of the samples times the process's CPU per",
+    'request (/proc); median of rounds; in brackets the difference to A. The profiler itself slows every',
+    'figure (compare columns, not runs). Command: `npm run bench:profile` (every group: `profile-<date>-full.md`).',
+    '',
+    `| group | ${modes.map((mode) => `${mode} · ${MODES[mode].label}`).join(' | ')} |`,
+    `|---|${modes.map(() => '---:').join('|')}|`,
+    ...shown.map((group) => row(group, of(group))),
+    row('tracing and metrics code, all of the above', telemetry, true),
+    row('GC', of('GC')),
+    row('everything else (app, Express, pg, Node)', rest),
+    row('CPU per request', total, true),
+    `| req/s (profiler on) | ${modes.map((mode) => median((runs.get(mode) ?? []).map((run) => run.requestsPerSecond)).toFixed(0)).join(' | ')} |`,
+  ].join('\n');
+}
+
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
