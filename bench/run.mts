@@ -57,7 +57,10 @@ const rounds = smoke ? 1 : Number(args.rounds);
 const T = smoke
   ? { warmup: 0.5, saturate: 1, fixed: 1, chat: 1, rate: 50, chatClients: 2 }
   : { warmup: 3, saturate: 14, fixed: 6, chat: 6, rate: 200, chatClients: 4 };
-const CONFIGS: ConfigName[] = (args.only as string[]).length > 0 ? ['A', ...(args.only as ConfigName[]).filter((c) => c !== 'A')] : ['A', 'B', 'C', 'D', 'E'];
+const CONFIGS: ConfigName[] =
+  (args.only as string[]).length > 0
+    ? ['A', ...(args.only as ConfigName[]).filter((c) => c !== 'A')]
+    : ['A', 'B', 'C', 'D', 'E'];
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
@@ -74,9 +77,13 @@ async function freePort(): Promise<number> {
 }
 
 function startServices(): Promise<{ child: ChildProcess; sink: string; gemini: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'lib', 'services.mts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'lib', 'services.mts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (chunk: Buffer) => resolve({ child, ...(JSON.parse(chunk.toString()) as { sink: string; gemini: string }) }));
+    child.stdout!.once('data', (chunk: Buffer) =>
+      resolve({ child, ...(JSON.parse(chunk.toString()) as { sink: string; gemini: string }) }),
+    );
     child.once('exit', (code) => reject(new Error(`bench services exited (${code})`)));
   });
 }
@@ -112,10 +119,16 @@ async function spansPerTrace(sink: string, phase: number): Promise<Record<string
 async function metricSeries(port: number): Promise<{ metricSeries: number; httpDurationSeries: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const samples = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
-  return { metricSeries: samples.length, httpDurationSeries: samples.filter((line) => line.startsWith('http_server_request_duration_count')).length };
+  return {
+    metricSeries: samples.length,
+    httpDurationSeries: samples.filter((line) => line.startsWith('http_server_request_duration_count')).length,
+  };
 }
 
-async function probeHeap(child: ChildProcess, file: string): Promise<{ heapUsed: number; rss: number; peakRss: number }> {
+async function probeHeap(
+  child: ChildProcess,
+  file: string,
+): Promise<{ heapUsed: number; rss: number; peakRss: number }> {
   const before = readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
   child.kill('SIGUSR2');
   for (let i = 0; i < 100; i++) {
@@ -126,13 +139,19 @@ async function probeHeap(child: ChildProcess, file: string): Promise<{ heapUsed:
   throw new Error('the heap probe did not answer');
 }
 
-async function runOnce(config: ConfigName, round: number, services: { sink: string; gemini: string }, databaseUrl: string): Promise<RunResult> {
+async function runOnce(
+  config: ConfigName,
+  round: number,
+  services: { sink: string; gemini: string },
+  databaseUrl: string,
+): Promise<RunResult> {
   const port = await freePort();
   const heapFile = path.join(TMP, `heap-${config}-${round}.jsonl`);
   writeFileSync(heapFile, '');
   const nodeArgs = ['--expose-gc', '--require', path.join(ROOT, 'bench', 'heap-probe.cjs')];
   if (config === 'D') nodeArgs.push('--require', '@opentelemetry/auto-instrumentations-node/register');
-  if ((args.profile as string[]).includes(config)) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', path.join(TMP, 'prof'));
+  if ((args.profile as string[]).includes(config))
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', path.join(TMP, 'prof'));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
@@ -152,32 +171,58 @@ async function runOnce(config: ConfigName, round: number, services: { sink: stri
     BENCH_HEAP_FILE: heapFile,
   };
   if (config === 'A') env.OTEL_SDK_DISABLED = 'true';
-  if (config === 'B') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' });
-  if (config === 'C') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' });
+  if (config === 'B')
+    Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' });
+  if (config === 'C')
+    Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' });
   if (config === 'D') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_always_on' });
-  if (config === 'E') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1', OTEL_METRICS_EXPORTER: 'none' });
+  if (config === 'E')
+    Object.assign(env, {
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.1',
+      OTEL_METRICS_EXPORTER: 'none',
+    });
   const prometheusPort = config === 'B' || config === 'C' ? await freePort() : undefined;
   if (prometheusPort !== undefined) {
-    Object.assign(env, { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(prometheusPort) });
+    Object.assign(env, {
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(prometheusPort),
+    });
   }
 
   const stdout = args['server-logs'] ? openSync(path.join(TMP, `server-${config}-${round}.log`), 'w') : 'ignore';
-  const child = spawn(process.execPath, [...nodeArgs, 'backend/dist/server.js'], { cwd: ROOT, env, stdio: ['ignore', stdout, 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, 'backend/dist/server.js'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', stdout, 'inherit'],
+  });
   const base = `http://127.0.0.1:${port}`;
   try {
     for (let i = 0; ; i++) {
       if (child.exitCode !== null) throw new Error(`server ${config} exited during start-up`);
-      const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${base}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (i > 600) throw new Error(`server ${config} did not start`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const { SignJWT } = require('jose');
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`bench-${config}-${round}`).setExpirationTime('2h').sign(new TextEncoder().encode(env.JWT_SECRET));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(`bench-${config}-${round}`)
+      .setExpirationTime('2h')
+      .sign(new TextEncoder().encode(env.JWT_SECRET));
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const sessions: string[] = [];
     for (let i = 0; i < 1 + T.chatClients; i++) {
-      const response = await fetch(`${base}/api/sessions`, { method: 'POST', headers, body: JSON.stringify({ title: `Bench ${i}`, budgetCents: 2_000_000 }) });
+      const response = await fetch(`${base}/api/sessions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ title: `Bench ${i}`, budgetCents: 2_000_000 }),
+      });
       sessions.push(((await response.json()) as { id: string }).id);
     }
     const url = `${base}/api/sessions/${sessions[0]}`;
@@ -228,7 +273,11 @@ async function main(): Promise<void> {
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(path.join(TMP, 'prof'), { recursive: true });
   log(`building; ${rounds} round(s) of ${CONFIGS.join(' ')}${smoke ? ' (smoke)' : ''}`);
-  const build = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const build = spawn(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
   if ((await new Promise((resolve) => build.once('exit', resolve))) !== 0) throw new Error('build failed');
 
   const services = await startServices();
@@ -240,14 +289,27 @@ async function main(): Promise<void> {
       for (const config of CONFIGS) {
         log(`round ${round}: ${config}`);
         const result = await runOnce(config, round, services, db.url);
-        log(`  ${result.requestsPerSecond.toFixed(0)} req/s, ${result.cpuPerRequestUs.toFixed(0)} µs CPU/req, p50 ${result.p50Us.toFixed(0)} µs, p99 ${result.p99Us.toFixed(0)} µs, peak RSS ${result.peakRssMiB.toFixed(0)} MiB, chat p50 ${result.chatP50Ms.toFixed(1)} ms`);
+        log(
+          `  ${result.requestsPerSecond.toFixed(0)} req/s, ${result.cpuPerRequestUs.toFixed(0)} µs CPU/req, p50 ${result.p50Us.toFixed(0)} µs, p99 ${result.p99Us.toFixed(0)} µs, peak RSS ${result.peakRssMiB.toFixed(0)} MiB, chat p50 ${result.chatP50Ms.toFixed(1)} ms`,
+        );
         results.push(result);
       }
     }
     if (!smoke && !args['no-breakdown']) {
       log('profile breakdown (bench/profile.mts, 1 round)');
-      const profileArgs = [path.join(ROOT, 'bench', 'profile.mts'), '--no-build', '--rounds', '1', '--out', path.join(TMP, 'profile-out')];
-      const profile = spawn(process.execPath, profileArgs, { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const profileArgs = [
+        path.join(ROOT, 'bench', 'profile.mts'),
+        '--no-build',
+        '--rounds',
+        '1',
+        '--out',
+        path.join(TMP, 'profile-out'),
+      ];
+      const profile = spawn(process.execPath, profileArgs, {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: db.url },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let output = '';
       profile.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();

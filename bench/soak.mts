@@ -96,7 +96,11 @@ async function database(): Promise<{ url: string; stop(): Promise<void> }> {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
   const { startEmbeddedPostgres } = require('../backend/dist/dev/embedded-postgres.js');
   const { createLogger } = require('../backend/dist/utils/logger.js');
-  const embedded = await startEmbeddedPostgres({ dataDir: path.join(TMP, 'pg'), port: 0, logger: createLogger({ level: 'warn' }) });
+  const embedded = await startEmbeddedPostgres({
+    dataDir: path.join(TMP, 'pg'),
+    port: 0,
+    logger: createLogger({ level: 'warn' }),
+  });
   return { url: embedded.connectionString, stop: () => embedded.stop() };
 }
 
@@ -129,7 +133,11 @@ async function main(): Promise<void> {
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
   log(`building; soak for ${durationS} s`);
-  const build = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const build = spawn(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
   if ((await new Promise((resolve) => build.once('exit', resolve))) !== 0) throw new Error('build failed');
 
   const { startGeminiStandIn } = require('../backend/dist/dev/gemini-stand-in/server.js');
@@ -140,31 +148,35 @@ async function main(): Promise<void> {
   writeFileSync(heapFile, '');
   const secret = 'soak-secret-soak-secret-soak-secret-0123';
   const metricsPort = await freePort();
-  const child = spawn(process.execPath, ['--expose-gc', '--require', path.join(ROOT, 'bench', 'heap-probe.cjs'), 'backend/dist/server.js'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATABASE_URL: db.url,
-      JWT_SECRET: secret,
-      GEMINI_API_KEY: 'soak-key',
-      GEMINI_BASE_URL: gemini.baseUrl,
-      GEMINI_MAX_RETRIES: '0',
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-      OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
-      OTEL_BSP_SCHEDULE_DELAY: '500',
-      // the event-loop delay is read from the server's own metrics
-      OTEL_METRICS_EXPORTER: 'prometheus',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
-      PLAN_JOB_ATTEMPTS: '1',
-      BENCH_HEAP_FILE: heapFile,
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--require', path.join(ROOT, 'bench', 'heap-probe.cjs'), 'backend/dist/server.js'],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATABASE_URL: db.url,
+        JWT_SECRET: secret,
+        GEMINI_API_KEY: 'soak-key',
+        GEMINI_BASE_URL: gemini.baseUrl,
+        GEMINI_MAX_RETRIES: '0',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
+        OTEL_BSP_SCHEDULE_DELAY: '500',
+        // the event-loop delay is read from the server's own metrics
+        OTEL_METRICS_EXPORTER: 'prometheus',
+        OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+        PLAN_JOB_ATTEMPTS: '1',
+        BENCH_HEAP_FILE: heapFile,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   const lines: Array<Record<string, unknown>> = [];
   let buffered = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -187,16 +199,29 @@ async function main(): Promise<void> {
   const port = lines.find((line) => String(line.msg).startsWith('listening on'))!.port as number;
   const base = `http://127.0.0.1:${port}`;
   const { SignJWT } = require('jose');
-  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('soak-user').setExpirationTime('4h').sign(new TextEncoder().encode(secret));
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('soak-user')
+    .setExpirationTime('4h')
+    .sign(new TextEncoder().encode(secret));
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const sessions: string[] = [];
   for (let i = 0; i < 5; i++) {
-    const response = await fetch(`${base}/api/sessions`, { method: 'POST', headers, body: JSON.stringify({ title: `Soak ${i}`, budgetCents: 3_000_000 }) });
+    const response = await fetch(`${base}/api/sessions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ title: `Soak ${i}`, budgetCents: 3_000_000 }),
+    });
     sessions.push(((await response.json()) as { id: string }).id);
   }
 
   // per phase: latencies of HTTP requests and chat replies, and errors by type
-  const phases = MODES.map((mode) => ({ mode, http: [] as number[], chat: [] as number[], errors: new Map<string, number>() }));
+  const phases = MODES.map((mode) => ({
+    mode,
+    http: [] as number[],
+    chat: [] as number[],
+    errors: new Map<string, number>(),
+  }));
   let phase = 0;
   const error = (type: string) => phases[phase]!.errors.set(type, (phases[phase]!.errors.get(type) ?? 0) + 1);
   const started = Date.now();
@@ -205,7 +230,10 @@ async function main(): Promise<void> {
   const samples: Array<{ s: number; rssMiB: number }> = [];
   const loopP99: number[] = [];
   const readLoopDelay = async () => {
-    const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((response) => response.text(), () => '');
+    const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+      (response) => response.text(),
+      () => '',
+    );
     const value = /^nodejs_eventloop_delay_p99(?:\{[^}]*\})? ([\d.e+-]+)/m.exec(text)?.[1];
     if (value !== undefined) loopP99.push(Number(value) * 1000);
   };
@@ -228,7 +256,12 @@ async function main(): Promise<void> {
     (async () => {
       let sent = 0;
       while (running()) {
-        const socket: Socket = io(base, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+        const socket: Socket = io(base, {
+          auth: { token },
+          transports: ['websocket'],
+          reconnection: false,
+          forceNew: true,
+        });
         await new Promise<void>((resolve) => {
           socket.once('connect', () => resolve());
           socket.once('connect_error', () => resolve());
@@ -259,7 +292,9 @@ async function main(): Promise<void> {
 
   const plans = (async () => {
     while (running()) {
-      const response = await fetch(`${base}/api/sessions/${sessions[4]}/plan`, { method: 'POST', headers }).catch(() => undefined);
+      const response = await fetch(`${base}/api/sessions/${sessions[4]}/plan`, { method: 'POST', headers }).catch(
+        () => undefined,
+      );
       if (response === undefined || response.status !== 202) error(`plan:${response?.status ?? 'network'}`);
       await response?.arrayBuffer();
       await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -298,7 +333,15 @@ async function main(): Promise<void> {
     }
   })();
 
-  await Promise.all([http, chat(sessions[1]!, false), chat(sessions[2]!, true), chat(sessions[3]!, false), plans, sampler, heapSampler]);
+  await Promise.all([
+    http,
+    chat(sessions[1]!, false),
+    chat(sessions[2]!, true),
+    chat(sessions[3]!, false),
+    plans,
+    sampler,
+    heapSampler,
+  ]);
   await collector.set('ok');
   log('stopping the server');
   child.kill('SIGTERM');
@@ -309,7 +352,9 @@ async function main(): Promise<void> {
 
   const last = lines.at(-1) ?? {};
   const n = (key: string) => Number(last[key] ?? 0);
-  const adds = n('sentSpans') === n('exportedSpans') + n('droppedSpans') + n('queueFullSpans') + n('rejectedSpans') + n('undeliveredSpans');
+  const adds =
+    n('sentSpans') ===
+    n('exportedSpans') + n('droppedSpans') + n('queueFullSpans') + n('rejectedSpans') + n('undeliveredSpans');
   const date = new Date().toISOString().slice(0, 10);
   const rssSlope = slope(samples.slice(Math.floor(samples.length / 10)).map(({ s, rssMiB }) => [s / 60, rssMiB]));
   const heapSlope = slope(heap);

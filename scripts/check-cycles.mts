@@ -96,7 +96,8 @@ for (const issuer of Object.keys(tree)) {
   if (!issuer.startsWith(SRC) || SDK_HOUSE.test(issuer) || issuer.endsWith('.test.ts')) continue;
   for (const match of readFileSync(path.join(ROOT, issuer), 'utf8').matchAll(/from\s+'([^']+)'/g)) {
     const request = match[1]!;
-    if (SDK_PACKAGE.test(request) && !sdkBreaches.includes(`${issuer} imports ${request}`)) sdkBreaches.push(`${issuer} imports ${request}`);
+    if (SDK_PACKAGE.test(request) && !sdkBreaches.includes(`${issuer} imports ${request}`))
+      sdkBreaches.push(`${issuer} imports ${request}`);
   }
 }
 for (const breach of sdkBreaches) console.error(`SDK import outside telemetry/ and config/: ${breach}`);
@@ -104,8 +105,11 @@ for (const cycle of fileCycles) console.error(`file cycle: ${cycle.join(' → ')
 for (const cycle of roomCycles) {
   console.error(`folder cycle: ${cycle.join(', ')}`);
   for (const from of cycle) {
-    for (const to of rooms.get(from) ?? []) if (cycle.includes(to)) console.error(`  ${from} → ${to}: ${because.get(`${from}→${to}`)}`);
+    for (const to of rooms.get(from) ?? [])
+      if (cycle.includes(to)) console.error(`  ${from} → ${to}: ${because.get(`${from}→${to}`)}`);
   }
 }
 if (fileCycles.length + roomCycles.length + sdkBreaches.length > 0) process.exit(1);
-console.log(`no SDK import outside telemetry/ and config/; no import cycles: ${Object.keys(tree).filter((file) => file.startsWith(SRC)).length} files, ${rooms.size} folders`);
+console.log(
+  `no SDK import outside telemetry/ and config/; no import cycles: ${Object.keys(tree).filter((file) => file.startsWith(SRC)).length} files, ${rooms.size} folders`,
+);

@@ -2,7 +2,12 @@ import { io, type Socket } from 'socket.io-client';
 
 export interface ChatReply {
   chunks: Array<{ sessionId: string; messageId: string; delta: string }>;
-  message?: { sessionId: string; messageId: string; content: string; usage: { inputTokens: number; outputTokens: number } };
+  message?: {
+    sessionId: string;
+    messageId: string;
+    content: string;
+    usage: { inputTokens: number; outputTokens: number };
+  };
   error?: { sessionId: string | null; code: string; message: string };
 }
 
@@ -18,7 +23,12 @@ export interface ChatClient {
 /** A real socket.io-client connection; rejects with the server's `connect_error` message. */
 export async function connectChat(
   url: string,
-  { token, headers, auth = {}, transports = ['websocket'] }: { token?: string; headers?: Record<string, string>; auth?: Record<string, unknown>; transports?: string[] } = {},
+  {
+    token,
+    headers,
+    auth = {},
+    transports = ['websocket'],
+  }: { token?: string; headers?: Record<string, string>; auth?: Record<string, unknown>; transports?: string[] } = {},
 ): Promise<ChatClient> {
   const socket = io(url, {
     auth: token === undefined ? auth : { token, ...auth },

@@ -58,7 +58,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('databaseUrl', url.toString());
   project.provide('redisUrl', process.env.REDIS_URL ?? '');
   if (!process.env.REDIS_URL) {
-    console.warn('\n⚠️  REDIS_URL is not set: the tests that need Redis (BullMQ jobs, several instances) are SKIPPED. Set REDIS_URL=redis://127.0.0.1:6379 to run them (.ci/run does).\n');
+    console.warn(
+      '\n⚠️  REDIS_URL is not set: the tests that need Redis (BullMQ jobs, several instances) are SKIPPED. Set REDIS_URL=redis://127.0.0.1:6379 to run them (.ci/run does).\n',
+    );
   }
 
   return async () => {

@@ -1,4 +1,11 @@
-import { Server, ServerCredentials, status, type ServiceDefinition, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type ServiceDefinition,
+  type sendUnaryData,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
 import { decodeTraceExport, type ReceivedSpan } from '../src/dev/otlp/decode';
 
 /** A test OTLP/gRPC trace receiver: the collector's `TraceService/Export`, decoding every span. */
@@ -37,7 +44,9 @@ export async function startGrpcReceiver(): Promise<GrpcReceiver> {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
   );
   return {
     url: `http://127.0.0.1:${port}`,
@@ -47,7 +56,8 @@ export async function startGrpcReceiver(): Promise<GrpcReceiver> {
       for (;;) {
         const found = received.find(match);
         if (found) return found;
-        if (Date.now() > until) throw new Error(`no matching span over gRPC within ${timeoutMs} ms (${received.length} received)`);
+        if (Date.now() > until)
+          throw new Error(`no matching span over gRPC within ${timeoutMs} ms (${received.length} received)`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },

@@ -7,7 +7,11 @@ export interface Timed<T> {
 }
 
 /** Starts `request` at a steady rate for `durationMs`, without waiting for answers to start the next one. */
-export async function atRate<T>(ratePerSecond: number, durationMs: number, request: () => Promise<T>): Promise<Array<Timed<T>>> {
+export async function atRate<T>(
+  ratePerSecond: number,
+  durationMs: number,
+  request: () => Promise<T>,
+): Promise<Array<Timed<T>>> {
   const started = Date.now();
   const pending: Array<Promise<Timed<T>>> = [];
   const interval = 1000 / ratePerSecond;
@@ -21,7 +25,11 @@ export async function atRate<T>(ratePerSecond: number, durationMs: number, reque
 }
 
 /** Runs `count` requests with at most `concurrency` in flight. */
-export async function inParallel<T>(count: number, concurrency: number, request: (index: number) => Promise<T>): Promise<T[]> {
+export async function inParallel<T>(
+  count: number,
+  concurrency: number,
+  request: (index: number) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = new Array(count);
   let next = 0;
   await Promise.all(

@@ -1,4 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { decodeTraceExport, formatOf, OtlpRequestError, type ReceivedSpan } from '../src/dev/otlp/decode';
@@ -49,7 +55,10 @@ export interface OtlpReceiver {
   /** Metric data points received on `/v1/metrics` (OTLP/JSON bodies), and every metrics request's content type. */
   metrics(): ReceivedMetricPoint[];
   metricRequests(): Array<{ contentType: string; bytes: number }>;
-  waitForMetrics(predicate: (points: ReceivedMetricPoint[]) => boolean, opts?: { timeoutMs?: number }): Promise<ReceivedMetricPoint[]>;
+  waitForMetrics(
+    predicate: (points: ReceivedMetricPoint[]) => boolean,
+    opts?: { timeoutMs?: number },
+  ): Promise<ReceivedMetricPoint[]>;
   setMode(mode: ReceiverMode): Promise<void>;
   waitForSpans(predicate: (spans: ReceivedSpan[]) => boolean, opts?: { timeoutMs?: number }): Promise<ReceivedSpan[]>;
   waitForSpan(match: (span: ReceivedSpan) => boolean, opts?: { timeoutMs?: number }): Promise<ReceivedSpan>;
@@ -103,7 +112,15 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
 
     if (mode === 'hang' && path === TRACES_PATH) {
       // read, then never answer: the exporter's own timeout (or the connection closing) ends it
-      requestLog.push({ method, path, contentType, bytes: raw.length, spanCount: 0, status: 0, headers: { ...req.headers } });
+      requestLog.push({
+        method,
+        path,
+        contentType,
+        bytes: raw.length,
+        spanCount: 0,
+        status: 0,
+        headers: { ...req.headers },
+      });
       return;
     }
     // metrics are received apart from traces: the failure modes and the request log are about traces
@@ -228,7 +245,9 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
         const snapshot = [...metricPoints];
         if (predicate(snapshot)) return snapshot;
         if (Date.now() >= deadline) {
-          throw new Error(`Timed out waiting for metrics; received: ${[...new Set(snapshot.map((point) => point.name))].join(', ') || 'none'}`);
+          throw new Error(
+            `Timed out waiting for metrics; received: ${[...new Set(snapshot.map((point) => point.name))].join(', ') || 'none'}`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
       }

@@ -53,7 +53,14 @@ export function testEnv(databaseUrl: string, otlpUrl?: string): Record<string, s
   };
 }
 
-export async function startServer({ env = {}, command, readyTimeoutMs = 30_000, ready: isReady, detached = false, cwd = ROOT }: StartOptions = {}): Promise<ServerProcess> {
+export async function startServer({
+  env = {},
+  command,
+  readyTimeoutMs = 30_000,
+  ready: isReady,
+  detached = false,
+  cwd = ROOT,
+}: StartOptions = {}): Promise<ServerProcess> {
   const base: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
   const fullEnv = { ...base, ...env };
   for (const key of Object.keys(fullEnv)) if (fullEnv[key] === undefined) delete fullEnv[key];
@@ -66,7 +73,10 @@ export async function startServer({ env = {}, command, readyTimeoutMs = 30_000, 
   const lines: LogLine[] = [];
   let text = '';
   const waiters = new Set<() => void>();
-  const exit = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  const exit = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
   createInterface({ input: child.stdout! }).on('line', (line) => {
     text += `${line}\n`;
     try {
@@ -108,7 +118,10 @@ export async function startServer({ env = {}, command, readyTimeoutMs = 30_000, 
       check();
     });
 
-  const ready = await waitForLog(isReady ?? ((line) => line.msg?.startsWith('listening on') === true), readyTimeoutMs).catch((error: unknown) => {
+  const ready = await waitForLog(
+    isReady ?? ((line) => line.msg?.startsWith('listening on') === true),
+    readyTimeoutMs,
+  ).catch((error: unknown) => {
     child.kill('SIGKILL');
     throw error;
   });
@@ -169,5 +182,9 @@ export async function api(
 
 /** The plan worker, started as `npm run worker` starts it (node backend/dist/worker.js). */
 export function startWorker(env: Record<string, string | undefined>): Promise<ServerProcess> {
-  return startServer({ env, command: { file: process.execPath, args: ['backend/dist/worker.js'] }, ready: (line) => line.msg === 'plan worker ready' });
+  return startServer({
+    env,
+    command: { file: process.execPath, args: ['backend/dist/worker.js'] },
+    ready: (line) => line.msg === 'plan worker ready',
+  });
 }

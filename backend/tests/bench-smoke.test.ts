@@ -30,7 +30,14 @@ describe('npm run bench (smoke)', () => {
     const report = files.find((file) => file.endsWith('.md'));
     expect(report, files.join(', ')).toBeDefined();
     const markdown = readFileSync(path.join(out, report!), 'utf8');
-    for (const label of ['A · tracing off', 'B · ours, 100%', 'C · ours, 10%', 'D · auto-instrumentations, 100%', 'E · ours, 10%, metrics off']) expect(markdown).toContain(`| ${label} |`);
+    for (const label of [
+      'A · tracing off',
+      'B · ours, 100%',
+      'C · ours, 10%',
+      'D · auto-instrumentations, 100%',
+      'E · ours, 10%, metrics off',
+    ])
+      expect(markdown).toContain(`| ${label} |`);
     expect(markdown).toMatch(/\| B · ours, 100% \| \d+/);
     // every traced request holds its own spans: one bucket of three (server span, two SQL)
     expect(markdown).toMatch(/\| B · ours, 100% \| 3 spans × [\d,]+ \|/);

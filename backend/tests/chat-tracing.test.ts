@@ -37,37 +37,60 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
   it('when a token is missing or bad, then the handshake is refused with "unauthorized"', async () => {
     await expect(connectChat(server.url)).rejects.toThrow('unauthorized');
     await expect(connectChat(server.url, { token: 'not-a-jwt' })).rejects.toThrow('unauthorized');
-    await expect(connectChat(server.url, { token: await tokenFor('eve', { secret: 'x'.repeat(48) }) })).rejects.toThrow('unauthorized');
+    await expect(connectChat(server.url, { token: await tokenFor('eve', { secret: 'x'.repeat(48) }) })).rejects.toThrow(
+      'unauthorized',
+    );
   });
 
   it('when a message calls a tool, then one trace holds event → graph → nodes → two model calls and a tool → HTTP and SQL, with the stand-in’s token figures', async () => {
     const { userId, token, sessionId } = await newSession();
     gemini.enqueue(
-      { functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'kitchen', areaSqm: 12, finish: 'standard' } }], usage: { promptTokens: 100, candidatesTokens: 10, thoughtsTokens: 5 } },
-      { text: 'A 12 m² kitchen comes to about €24,000, over your €20,000 budget.', usage: { promptTokens: 150, candidatesTokens: 40 } },
+      {
+        functionCalls: [
+          { name: 'estimate_renovation_cost', args: { room: 'kitchen', areaSqm: 12, finish: 'standard' } },
+        ],
+        usage: { promptTokens: 100, candidatesTokens: 10, thoughtsTokens: 5 },
+      },
+      {
+        text: 'A 12 m² kitchen comes to about €24,000, over your €20,000 budget.',
+        usage: { promptTokens: 150, candidatesTokens: 40 },
+      },
     );
     const requestsBefore = gemini.requests.length;
-    const chat = await connectChat(server.url, { token, headers: { traceparent: `00-${TRACE_ID.replace('4bf9', 'aaaa')}-00f067aa0ba902b7-01` } });
+    const chat = await connectChat(server.url, {
+      token,
+      headers: { traceparent: `00-${TRACE_ID.replace('4bf9', 'aaaa')}-00f067aa0ba902b7-01` },
+    });
     const ack = await chat.send({ sessionId, content: 'What does a 12 m2 kitchen cost?' });
     expect(ack).toEqual({ ok: true, messageId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     const reply = await chat.nextReply();
     chat.close();
 
     expect(reply.error).toBeUndefined();
-    expect(reply.message).toMatchObject({ sessionId, content: 'A 12 m² kitchen comes to about €24,000, over your €20,000 budget.' });
+    expect(reply.message).toMatchObject({
+      sessionId,
+      content: 'A 12 m² kitchen comes to about €24,000, over your €20,000 budget.',
+    });
     expect(reply.chunks.length).toBeGreaterThan(3);
     expect(reply.chunks.map((chunk) => chunk.delta).join('')).toBe(reply.message!.content);
     expect(new Set(reply.chunks.map((chunk) => chunk.messageId))).toEqual(new Set([reply.message!.messageId]));
     // usage: the model's own figures, thinking counted as output, summed over both calls
     expect(reply.message!.usage).toEqual({ inputTokens: 250, outputTokens: 55 });
 
-    const spans = await traceOf((span) => span.name === AGENT && span.attributes['gen_ai.conversation.id'] === sessionId);
+    const spans = await traceOf(
+      (span) => span.name === AGENT && span.attributes['gen_ai.conversation.id'] === sessionId,
+    );
     const tree = formatTree(spans);
     const find = (name: string) => spans.filter((span) => span.name === name);
     const [event] = find('socket.io chat:user_message');
     expect(event, tree).toBeDefined();
     expect(event!.kind).toBe('CONSUMER');
-    expect(event!.attributes).toMatchObject({ 'messaging.system': 'socket.io', 'socket.io.event': 'chat:user_message', 'session.id': sessionId, 'enduser.id': userId });
+    expect(event!.attributes).toMatchObject({
+      'messaging.system': 'socket.io',
+      'socket.io.event': 'chat:user_message',
+      'session.id': sessionId,
+      'enduser.id': userId,
+    });
     expect(event!.attributes['socket.id']).toEqual(expect.any(String));
 
     // the agent run: invoke_agent {gen_ai.agent.name}, INTERNAL (the agent runs in this process)
@@ -86,8 +109,13 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
       'gen_ai.request.max_tokens': 1024,
       'user.id': userId,
     });
-    const nodes = find('langgraph.node agent').concat(find('langgraph.node tools')).sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
-    expect(nodes.map((node) => [node.attributes['renovation.langgraph.node'], node.attributes['renovation.langgraph.step']]), tree).toEqual([
+    const nodes = find('langgraph.node agent')
+      .concat(find('langgraph.node tools'))
+      .sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+    expect(
+      nodes.map((node) => [node.attributes['renovation.langgraph.node'], node.attributes['renovation.langgraph.step']]),
+      tree,
+    ).toEqual([
       ['agent', 1],
       ['tools', 2],
       ['agent', 3],
@@ -99,7 +127,10 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     expect(aiCalls, tree).toHaveLength(2);
     expect(aiCalls.map((call) => call.parentSpanId)).toEqual([nodes[0]!.spanId, nodes[2]!.spanId]);
     const answered = gemini.requests.slice(requestsBefore);
-    expect(answered.map((request) => request.modelVersion)).toEqual(['gemini-2.5-flash-preview-06-17', 'gemini-2.5-flash-preview-06-17']);
+    expect(answered.map((request) => request.modelVersion)).toEqual([
+      'gemini-2.5-flash-preview-06-17',
+      'gemini-2.5-flash-preview-06-17',
+    ]);
     const standIn = new URL(gemini.baseUrl);
     const expected = [
       { finish: 'tool_call', input: 100, output: 15, reasoning: 5 },
@@ -157,35 +188,59 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
       'gen_ai.conversation.id': sessionId,
     });
     const toolQueries = spans.filter((span) => span.parentSpanId === tool!.spanId);
-    expect(toolQueries.map((span) => span.name).sort(), tree).toEqual(['SELECT renovation_prices', 'SELECT renovation_sessions']);
+    expect(toolQueries.map((span) => span.name).sort(), tree).toEqual([
+      'SELECT renovation_prices',
+      'SELECT renovation_sessions',
+    ]);
 
     // the event's own SQL (store the user's message, read history, store the reply) sits under the event
     const inserts = spans.filter((span) => span.name === 'INSERT messages');
     expect(inserts, tree).toHaveLength(2);
-    for (const insert of inserts) expect(ancestorsOf(spans, insert).map((span) => span.spanId)).toContain(event!.spanId);
+    for (const insert of inserts)
+      expect(ancestorsOf(spans, insert).map((span) => span.spanId)).toContain(event!.spanId);
 
     const ids = new Set(spans.map((span) => span.spanId));
     const roots = spans.filter((span) => span.parentSpanId === undefined || !ids.has(span.parentSpanId));
-    expect(roots.map((span) => span.name), tree).toEqual(['socket.io connection']);
+    expect(
+      roots.map((span) => span.name),
+      tree,
+    ).toEqual(['socket.io connection']);
 
     // stored, with usage and cost, and summed per session
     // content capture is off: nothing of the user's text, the prompt or the reply is on any span
-    const exported = JSON.stringify(spans, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    const exported = JSON.stringify(spans, (_key, value: unknown) =>
+      typeof value === 'bigint' ? value.toString() : value,
+    );
     expect(exported).not.toContain('What does a 12 m2 kitchen cost?');
     expect(exported).not.toContain('renovation-planning assistant');
     expect(exported).not.toContain('over your €20,000 budget');
 
     const stored = await api(server, 'GET', `/api/sessions/${sessionId}`, { token });
     expect(stored.body.messages.map((message: { role: string }) => message.role)).toEqual(['user', 'assistant']);
-    expect(stored.body.messages[1]).toMatchObject({ id: reply.message!.messageId, inputTokens: 250, outputTokens: 55, model: 'gemini-2.5-flash' });
+    expect(stored.body.messages[1]).toMatchObject({
+      id: reply.message!.messageId,
+      inputTokens: 250,
+      outputTokens: 55,
+      model: 'gemini-2.5-flash',
+    });
     const usage = await api(server, 'GET', `/api/sessions/${sessionId}/usage`, { token });
-    expect(usage.body).toMatchObject({ sessionId, assistantMessages: 1, inputTokens: 250, outputTokens: 55, totalTokens: 305, currency: 'USD' });
+    expect(usage.body).toMatchObject({
+      sessionId,
+      assistantMessages: 1,
+      inputTokens: 250,
+      outputTokens: 55,
+      totalTokens: 305,
+      currency: 'USD',
+    });
     expect(usage.body.estimatedCostUsd).toBeCloseTo((250 * 0.3 + 55 * 2.5) / 1e6, 6);
   });
 
   it('when the handshake carries a traceparent, then the event span is in that trace, below the connection span', async () => {
     const { token, sessionId } = await newSession();
-    const chat = await connectChat(server.url, { token, headers: { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` } });
+    const chat = await connectChat(server.url, {
+      token,
+      headers: { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` },
+    });
     gemini.enqueue({ text: 'Hello there.' });
     await chat.send({ sessionId, content: 'hi' });
     await chat.nextReply();
@@ -230,19 +285,31 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     await chat.nextReply();
     chat.close();
     await new Promise((resolve) => setTimeout(resolve, 400));
-    const events = receiver.spans().filter((span) => span.name === 'socket.io chat:user_message' && span.attributes['session.id'] === sessionId);
+    const events = receiver
+      .spans()
+      .filter((span) => span.name === 'socket.io chat:user_message' && span.attributes['session.id'] === sessionId);
     expect(events).toHaveLength(2);
     expect(events[0]!.traceId).not.toBe(events[1]!.traceId);
-    const connection = receiver.spans().find((span) => span.name === 'socket.io connection' && span.attributes['socket.id'] === events[0]!.attributes['socket.id']);
+    const connection = receiver
+      .spans()
+      .find(
+        (span) =>
+          span.name === 'socket.io connection' && span.attributes['socket.id'] === events[0]!.attributes['socket.id'],
+      );
     for (const event of events) {
       expect(event.parentSpanId).toBeUndefined();
-      expect(event.links).toEqual([expect.objectContaining({ traceId: connection!.traceId, spanId: connection!.spanId })]);
+      expect(event.links).toEqual([
+        expect.objectContaining({ traceId: connection!.traceId, spanId: connection!.spanId }),
+      ]);
     }
   });
 
   it('when a tool fails (bad arguments from the model), then the model gets a tool error and answers, and the tool span is ERROR', async () => {
     const { token, sessionId } = await newSession();
-    gemini.enqueue({ functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'kitchen', areaSqm: -3 } }] }, { text: 'Sorry, I need a positive area.' });
+    gemini.enqueue(
+      { functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'kitchen', areaSqm: -3 } }] },
+      { text: 'Sorry, I need a positive area.' },
+    );
     const before = gemini.requests.length;
     const chat = await connectChat(server.url, { token });
     expect((await chat.send({ sessionId, content: 'estimate a -3 m2 kitchen' })).ok).toBe(true);
@@ -253,7 +320,11 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     const second = gemini.requests[before + 1]!.body!.contents!.at(-1)!.parts![0]!.functionResponse;
     expect(second).toMatchObject({ name: 'estimate_renovation_cost' });
     expect(JSON.stringify(second)).toContain('areaSqm must be more than 0');
-    const spans = await traceOf((span) => span.name === 'execute_tool estimate_renovation_cost' && span.attributes['gen_ai.conversation.id'] === sessionId);
+    const spans = await traceOf(
+      (span) =>
+        span.name === 'execute_tool estimate_renovation_cost' &&
+        span.attributes['gen_ai.conversation.id'] === sessionId,
+    );
     const tool = spans.find((span) => span.name === 'execute_tool estimate_renovation_cost')!;
     expect(tool.status.code).toBe('ERROR');
     expect(spans.find((span) => span.name === 'socket.io chat:user_message')?.status.code).toBe('UNSET');
@@ -288,18 +359,29 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
   it('when Gemini answers 429, then the user gets chat:error, the model span is ERROR with an exception event, and the next message works', async () => {
     const { token, sessionId } = await newSession();
     const chat = await connectChat(server.url, { token });
-    gemini.enqueue({ status: 429, message: 'Resource has been exhausted (e.g. check quota).', grpcStatus: 'RESOURCE_EXHAUSTED' });
+    gemini.enqueue({
+      status: 429,
+      message: 'Resource has been exhausted (e.g. check quota).',
+      grpcStatus: 'RESOURCE_EXHAUSTED',
+    });
     const ack = await chat.send({ sessionId, content: 'estimate please' });
     expect(ack.ok).toBe(true);
     const failed = await chat.nextReply();
     expect(failed.error).toEqual({ sessionId, code: 'AI_RATE_LIMITED', message: expect.any(String) });
 
-    const spans = await traceOf((span) => span.name === CHAT && span.attributes['gen_ai.conversation.id'] === sessionId && span.status.code === 'ERROR');
+    const spans = await traceOf(
+      (span) =>
+        span.name === CHAT && span.attributes['gen_ai.conversation.id'] === sessionId && span.status.code === 'ERROR',
+    );
     const call = spans.find((span) => span.name === CHAT)!;
     expect(call.attributes['error.type']).toBe('429');
     expect(call.events.map((event) => event.name)).toContain('exception');
     // no answer, so no response model or id; Gemini asked for no wait, so nothing was re-sent
-    expect(Object.keys(call.attributes).filter((key) => key.startsWith('gen_ai.response.') || key.startsWith('renovation.retry'))).toEqual([]);
+    expect(
+      Object.keys(call.attributes).filter(
+        (key) => key.startsWith('gen_ai.response.') || key.startsWith('renovation.retry'),
+      ),
+    ).toEqual([]);
     const event = spans.find((span) => span.name === 'socket.io chat:user_message')!;
     expect(event.status.code).toBe('ERROR');
     const agent = spans.find((span) => span.name === AGENT)!;
@@ -313,13 +395,25 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     chat.close();
     // the failed turn stored only the user's message
     const stored = await api(server, 'GET', `/api/sessions/${sessionId}`, { token });
-    expect(stored.body.messages.map((message: { role: string }) => message.role)).toEqual(['user', 'user', 'assistant']);
+    expect(stored.body.messages.map((message: { role: string }) => message.role)).toEqual([
+      'user',
+      'user',
+      'assistant',
+    ]);
   });
 
   it('when Gemini answers 429 asking for a short wait, then the agent waits, sends again and answers, and the model span shows the retry', async () => {
     const { token, sessionId } = await newSession();
     const before = gemini.requests.length;
-    gemini.enqueue({ status: 429, message: 'Resource has been exhausted (e.g. check quota).', grpcStatus: 'RESOURCE_EXHAUSTED', retryAfterSeconds: 1 }, { text: 'After a pause.' });
+    gemini.enqueue(
+      {
+        status: 429,
+        message: 'Resource has been exhausted (e.g. check quota).',
+        grpcStatus: 'RESOURCE_EXHAUSTED',
+        retryAfterSeconds: 1,
+      },
+      { text: 'After a pause.' },
+    );
     const chat = await connectChat(server.url, { token });
     expect((await chat.send({ sessionId, content: 'estimate please' })).ok).toBe(true);
     const reply = await chat.nextReply();
@@ -328,33 +422,52 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     const [refused, accepted] = gemini.requests.slice(before);
     expect(refused!.responseId).toBeUndefined();
 
-    const spans = await traceOf((span) => span.name === AGENT && span.attributes['gen_ai.conversation.id'] === sessionId);
+    const spans = await traceOf(
+      (span) => span.name === AGENT && span.attributes['gen_ai.conversation.id'] === sessionId,
+    );
     const tree = formatTree(spans);
     const calls = spans.filter((span) => span.name === CHAT);
     expect(calls, tree).toHaveLength(1);
     const call = calls[0]!;
     expect(call.status.code).toBe('UNSET');
-    expect(call.attributes).toMatchObject({ 'renovation.retry.count': 1, 'renovation.retry.after': 1, 'gen_ai.response.id': accepted!.responseId });
+    expect(call.attributes).toMatchObject({
+      'renovation.retry.count': 1,
+      'renovation.retry.after': 1,
+      'gen_ai.response.id': accepted!.responseId,
+    });
     expect(call.attributes['error.type']).toBeUndefined();
     expect(call.events.filter((event) => event.name === 'renovation.retry').map((event) => event.attributes)).toEqual([
       { 'error.type': '429', 'renovation.retry.count': 1, 'renovation.retry.after': 1 },
     ]);
     // both HTTP requests are children of the one model span, and the second waited
-    const http = spans.filter((span) => span.parentSpanId === call.spanId && span.kind === 'CLIENT').sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
-    expect(http.map((span) => span.attributes['http.response.status_code']), tree).toEqual([429, 200]);
+    const http = spans
+      .filter((span) => span.parentSpanId === call.spanId && span.kind === 'CLIENT')
+      .sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+    expect(
+      http.map((span) => span.attributes['http.response.status_code']),
+      tree,
+    ).toEqual([429, 200]);
     expect(Number(http[1]!.startTimeUnixNano - http[0]!.endTimeUnixNano) / 1e9).toBeGreaterThanOrEqual(0.9);
   });
 
   it('when Gemini answers 429 asking for a long wait, then the user gets AI_RATE_LIMITED at once and the span says how long Gemini asked for', async () => {
     const { token, sessionId } = await newSession();
     const before = gemini.requests.length;
-    gemini.enqueue({ status: 429, message: 'Quota exceeded.', grpcStatus: 'RESOURCE_EXHAUSTED', retryAfterSeconds: 60 });
+    gemini.enqueue({
+      status: 429,
+      message: 'Quota exceeded.',
+      grpcStatus: 'RESOURCE_EXHAUSTED',
+      retryAfterSeconds: 60,
+    });
     const chat = await connectChat(server.url, { token });
     expect((await chat.send({ sessionId, content: 'estimate please' })).ok).toBe(true);
     expect((await chat.nextReply()).error).toEqual({ sessionId, code: 'AI_RATE_LIMITED', message: expect.any(String) });
     chat.close();
     expect(gemini.requests.length - before).toBe(1);
-    const spans = await traceOf((span) => span.name === CHAT && span.attributes['gen_ai.conversation.id'] === sessionId && span.status.code === 'ERROR');
+    const spans = await traceOf(
+      (span) =>
+        span.name === CHAT && span.attributes['gen_ai.conversation.id'] === sessionId && span.status.code === 'ERROR',
+    );
     const call = spans.find((span) => span.name === CHAT)!;
     expect(call.attributes).toMatchObject({ 'error.type': '429', 'renovation.retry.after': 60 });
     expect(call.attributes['renovation.retry.count']).toBeUndefined();
@@ -367,7 +480,9 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     await chat.send({ sessionId, content: 'long answer please' });
     await new Promise<void>((resolve) => chat.socket.once('chat:assistant_chunk', () => resolve()));
     chat.close();
-    const spans = await traceOf((span) => span.name === AGENT && span.attributes['gen_ai.conversation.id'] === sessionId);
+    const spans = await traceOf(
+      (span) => span.name === AGENT && span.attributes['gen_ai.conversation.id'] === sessionId,
+    );
     const tree = formatTree(spans);
     const call = spans.find((span) => span.name === CHAT)!;
     expect(call, tree).toBeDefined();
@@ -376,14 +491,19 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     expect(call.attributes['error.type']).toBeUndefined();
     expect(call.events.map((event) => event.name)).not.toContain('exception');
     // an unfinished answer has no response model, id or finish reason; its tokens still count
-    expect(Object.keys(call.attributes).filter((key) => key.startsWith('gen_ai.response.') && key !== 'gen_ai.response.time_to_first_chunk')).toEqual([]);
+    expect(
+      Object.keys(call.attributes).filter(
+        (key) => key.startsWith('gen_ai.response.') && key !== 'gen_ai.response.time_to_first_chunk',
+      ),
+    ).toEqual([]);
     expect(call.attributes['gen_ai.usage.input_tokens']).toBe(80);
     expect(call.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
     expect(call.attributes['gen_ai.usage.output_tokens']).toBeLessThan(200);
     const agent = spans.find((span) => span.name === AGENT)!;
     expect(agent.status.code, tree).toBe('UNSET');
     expect(agent.attributes['renovation.cancelled']).toBe(true);
-    for (const node of spans.filter((span) => span.name.startsWith('langgraph.node'))) expect(node.status.code, tree).toBe('UNSET');
+    for (const node of spans.filter((span) => span.name.startsWith('langgraph.node')))
+      expect(node.status.code, tree).toBe('UNSET');
   });
 
   it('when the user’s text is sent, then it appears in no span and no log line (content capture is off)', async () => {
@@ -395,9 +515,17 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     await chat.nextReply();
     chat.close();
     await traceOf((span) => span.name === AGENT && span.attributes['gen_ai.conversation.id'] === sessionId);
-    const exported = JSON.stringify(receiver.spans(), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    const exported = JSON.stringify(receiver.spans(), (_key, value: unknown) =>
+      typeof value === 'bigint' ? value.toString() : value,
+    );
     expect(exported).not.toContain(secret);
-    for (const name of ['gen_ai.system_instructions', 'gen_ai.input.messages', 'gen_ai.output.messages', 'gen_ai.tool.call.arguments', 'gen_ai.tool.call.result']) {
+    for (const name of [
+      'gen_ai.system_instructions',
+      'gen_ai.input.messages',
+      'gen_ai.output.messages',
+      'gen_ai.tool.call.arguments',
+      'gen_ai.tool.call.result',
+    ]) {
       expect(exported).not.toContain(name);
     }
     expect(server.output()).not.toContain(secret);
@@ -422,7 +550,10 @@ describe('chat over Socket.io, traced end to end (scripted Gemini stand-in over 
     ];
     for (const [payload, code] of cases) {
       const ack = await chat.send(payload);
-      expect(ack, JSON.stringify(payload).slice(0, 80)).toEqual({ ok: false, error: { code, message: expect.any(String) } });
+      expect(ack, JSON.stringify(payload).slice(0, 80)).toEqual({
+        ok: false,
+        error: { code, message: expect.any(String) },
+      });
       expect(chat.socket.connected).toBe(true);
     }
     for (const { token: owner, sessionId: id } of [{ token, sessionId }, other]) {
@@ -451,13 +582,22 @@ describe('chat with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=SPAN_ONLY
     await stack?.stop();
   });
 
-  const parse = (value: unknown) => JSON.parse(value as string) as Array<{ role?: string; type?: string; parts?: Array<Record<string, unknown>>; finish_reason?: string }>;
+  const parse = (value: unknown) =>
+    JSON.parse(value as string) as Array<{
+      role?: string;
+      type?: string;
+      parts?: Array<Record<string, unknown>>;
+      finish_reason?: string;
+    }>;
 
   it('when content capture is on, then instructions, messages, tool call and tool result are recorded where the conventions put them, valid against their schemas', async () => {
     const token = await tokenFor(uniqueUser());
     const { body: session } = await api(server, 'POST', '/api/sessions', { token, body: { title: 'Loft' } });
     const text = `Please estimate my ${'very '.repeat(2000)}big 20 m2 attic`;
-    gemini.enqueue({ functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'attic', areaSqm: 20 } }] }, { text: 'About €24,000.' });
+    gemini.enqueue(
+      { functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'attic', areaSqm: 20 } }] },
+      { text: 'About €24,000.' },
+    );
     const chat = await connectChat(server.url, { token });
     await chat.send({ sessionId: session.id, content: text.slice(0, 4000) });
     expect((await chat.nextReply()).message?.content).toBe('About €24,000.');
@@ -465,7 +605,10 @@ describe('chat with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=SPAN_ONLY
 
     const ours = (span: ReceivedSpan) => span.name === CHAT && span.attributes['gen_ai.conversation.id'] === session.id;
     await receiver.waitForSpans((spans) => spans.filter(ours).length === 2);
-    const calls = receiver.spans().filter(ours).sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+    const calls = receiver
+      .spans()
+      .filter(ours)
+      .sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
     for (const call of calls) {
       expect(genAISchemaErrors('system', call.attributes['gen_ai.system_instructions'])).toEqual([]);
       expect(genAISchemaErrors('input', call.attributes['gen_ai.input.messages'])).toEqual([]);
@@ -473,16 +616,31 @@ describe('chat with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=SPAN_ONLY
       expect((call.attributes['gen_ai.input.messages'] as string).length).toBeLessThanOrEqual(8192);
     }
     // the system prompt goes to Gemini as systemInstruction, so it is recorded apart from the messages
-    expect(parse(calls[0]!.attributes['gen_ai.system_instructions'])).toEqual([{ type: 'text', content: expect.stringMatching(/^You are a renovation-planning assistant/) }]);
+    expect(parse(calls[0]!.attributes['gen_ai.system_instructions'])).toEqual([
+      { type: 'text', content: expect.stringMatching(/^You are a renovation-planning assistant/) },
+    ]);
     const firstInput = parse(calls[0]!.attributes['gen_ai.input.messages']);
     expect(firstInput.map((message) => message.role)).toEqual(['user']);
     expect(firstInput[0]!.parts).toEqual([{ type: 'text', content: text.slice(0, 4000) }]);
 
     // the model's tool call is its output, with id, name and arguments
-    const tool = receiver.spans().find((span) => span.name === 'execute_tool estimate_renovation_cost' && span.traceId === calls[0]!.traceId)!;
+    const tool = receiver
+      .spans()
+      .find((span) => span.name === 'execute_tool estimate_renovation_cost' && span.traceId === calls[0]!.traceId)!;
     const callId = tool.attributes['gen_ai.tool.call.id'];
     expect(parse(calls[0]!.attributes['gen_ai.output.messages'])).toEqual([
-      { role: 'assistant', parts: [{ type: 'tool_call', id: callId, name: 'estimate_renovation_cost', arguments: { room: 'attic', areaSqm: 20 } }], finish_reason: 'tool_call' },
+      {
+        role: 'assistant',
+        parts: [
+          {
+            type: 'tool_call',
+            id: callId,
+            name: 'estimate_renovation_cost',
+            arguments: { room: 'attic', areaSqm: 20 },
+          },
+        ],
+        finish_reason: 'tool_call',
+      },
     ]);
     // the tool span holds the arguments and the result as JSON objects
     expect(JSON.parse(tool.attributes['gen_ai.tool.call.arguments'] as string)).toEqual({ room: 'attic', areaSqm: 20 });
@@ -491,7 +649,9 @@ describe('chat with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=SPAN_ONLY
     // the next call's input carries the call and the result that went back to the model
     const secondInput = parse(calls[1]!.attributes['gen_ai.input.messages']);
     expect(secondInput.map((message) => message.role)).toEqual(['user', 'assistant', 'tool']);
-    expect(secondInput[1]!.parts).toEqual([{ type: 'tool_call', id: callId, name: 'estimate_renovation_cost', arguments: { room: 'attic', areaSqm: 20 } }]);
+    expect(secondInput[1]!.parts).toEqual([
+      { type: 'tool_call', id: callId, name: 'estimate_renovation_cost', arguments: { room: 'attic', areaSqm: 20 } },
+    ]);
     expect(secondInput[2]!.parts).toEqual([{ type: 'tool_call_response', id: callId, response: result }]);
     expect(parse(calls[1]!.attributes['gen_ai.output.messages'])).toEqual([
       { role: 'assistant', parts: [{ type: 'text', content: 'About €24,000.' }], finish_reason: 'stop' },

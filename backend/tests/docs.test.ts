@@ -44,8 +44,17 @@ describe('documentation stays true', () => {
 
   it('when the README names a trace backend, then otel-collector.yaml has its exporter in the pipeline', () => {
     const collector = read('otel-collector.yaml');
-    const pipeline = /exporters: \[([^\]]+)\]\s*$/m.exec(collector)?.[1]?.split(',').map((name) => name.trim()) ?? [];
-    for (const exporter of ['otlphttp/honeycomb', 'otlphttp/datadog-agent', 'otlphttp/datadog-llmobs', 'otlphttp/grafana-cloud']) {
+    const pipeline =
+      /exporters: \[([^\]]+)\]\s*$/m
+        .exec(collector)?.[1]
+        ?.split(',')
+        .map((name) => name.trim()) ?? [];
+    for (const exporter of [
+      'otlphttp/honeycomb',
+      'otlphttp/datadog-agent',
+      'otlphttp/datadog-llmobs',
+      'otlphttp/grafana-cloud',
+    ]) {
       expect(collector).toContain(`  ${exporter}:`);
       expect(pipeline).toContain(exporter);
     }

@@ -26,10 +26,19 @@ describe('HTTP API: bad input gets a clear 4xx, never a 500', () => {
     status: number;
     code: string;
   }> = [
-    { name: 'no token', request: async () => ({ method: 'GET', route: '/api/sessions', options: {} }), status: 401, code: 'UNAUTHORIZED' },
+    {
+      name: 'no token',
+      request: async () => ({ method: 'GET', route: '/api/sessions', options: {} }),
+      status: 401,
+      code: 'UNAUTHORIZED',
+    },
     {
       name: 'a malformed token',
-      request: async () => ({ method: 'GET', route: '/api/sessions', options: { headers: { authorization: 'Bearer not-a-jwt' } } }),
+      request: async () => ({
+        method: 'GET',
+        route: '/api/sessions',
+        options: { headers: { authorization: 'Bearer not-a-jwt' } },
+      }),
       status: 401,
       code: 'UNAUTHORIZED',
     },
@@ -45,13 +54,21 @@ describe('HTTP API: bad input gets a clear 4xx, never a 500', () => {
     },
     {
       name: 'an expired token',
-      request: async () => ({ method: 'GET', route: '/api/sessions', options: { token: await tokenFor('alice', { expiresIn: '-1m' }) } }),
+      request: async () => ({
+        method: 'GET',
+        route: '/api/sessions',
+        options: { token: await tokenFor('alice', { expiresIn: '-1m' }) },
+      }),
       status: 401,
       code: 'UNAUTHORIZED',
     },
     {
       name: 'a Basic authorization header',
-      request: async () => ({ method: 'GET', route: '/api/sessions', options: { headers: { authorization: 'Basic YWxpY2U6cHc=' } } }),
+      request: async () => ({
+        method: 'GET',
+        route: '/api/sessions',
+        options: { headers: { authorization: 'Basic YWxpY2U6cHc=' } },
+      }),
       status: 401,
       code: 'UNAUTHORIZED',
     },
@@ -67,17 +84,30 @@ describe('HTTP API: bad input gets a clear 4xx, never a 500', () => {
     },
     {
       name: 'a body over the limit',
-      request: async () => ({ method: 'POST', route: '/api/sessions', options: { token, body: { title: 'x', description: 'y'.repeat(4000) } } }),
+      request: async () => ({
+        method: 'POST',
+        route: '/api/sessions',
+        options: { token, body: { title: 'x', description: 'y'.repeat(4000) } },
+      }),
       status: 413,
       code: 'PAYLOAD_TOO_LARGE',
     },
     {
       name: 'a text body',
-      request: async () => ({ method: 'POST', route: '/api/sessions', options: { token, body: 'title=x', headers: { 'content-type': 'text/plain' } } }),
+      request: async () => ({
+        method: 'POST',
+        route: '/api/sessions',
+        options: { token, body: 'title=x', headers: { 'content-type': 'text/plain' } },
+      }),
       status: 415,
       code: 'UNSUPPORTED_MEDIA_TYPE',
     },
-    { name: 'no body', request: async () => ({ method: 'POST', route: '/api/sessions', options: { token } }), status: 400, code: 'VALIDATION_FAILED' },
+    {
+      name: 'no body',
+      request: async () => ({ method: 'POST', route: '/api/sessions', options: { token } }),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
     {
       name: 'a JSON array body',
       request: async () => ({ method: 'POST', route: '/api/sessions', options: { token, body: [{ title: 'x' }] } }),
@@ -92,37 +122,61 @@ describe('HTTP API: bad input gets a clear 4xx, never a 500', () => {
     },
     {
       name: 'a title over 200 characters',
-      request: async () => ({ method: 'POST', route: '/api/sessions', options: { token, body: { title: 'x'.repeat(201) } } }),
+      request: async () => ({
+        method: 'POST',
+        route: '/api/sessions',
+        options: { token, body: { title: 'x'.repeat(201) } },
+      }),
       status: 400,
       code: 'VALIDATION_FAILED',
     },
     {
       name: 'a negative budget',
-      request: async () => ({ method: 'POST', route: '/api/sessions', options: { token, body: { title: 'x', budgetCents: -1 } } }),
+      request: async () => ({
+        method: 'POST',
+        route: '/api/sessions',
+        options: { token, body: { title: 'x', budgetCents: -1 } },
+      }),
       status: 400,
       code: 'VALIDATION_FAILED',
     },
     {
       name: 'a budget beyond a 32-bit integer',
-      request: async () => ({ method: 'POST', route: '/api/sessions', options: { token, body: { title: 'x', budgetCents: 2 ** 40 } } }),
+      request: async () => ({
+        method: 'POST',
+        route: '/api/sessions',
+        options: { token, body: { title: 'x', budgetCents: 2 ** 40 } },
+      }),
       status: 400,
       code: 'VALIDATION_FAILED',
     },
     {
       name: 'a fractional budget',
-      request: async () => ({ method: 'POST', route: '/api/sessions', options: { token, body: { title: 'x', budgetCents: 10.5 } } }),
+      request: async () => ({
+        method: 'POST',
+        route: '/api/sessions',
+        options: { token, body: { title: 'x', budgetCents: 10.5 } },
+      }),
       status: 400,
       code: 'VALIDATION_FAILED',
     },
     {
       name: 'a NUL character the database cannot store',
-      request: async () => ({ method: 'POST', route: '/api/sessions', options: { token, body: { title: 'a\u0000b' } } }),
+      request: async () => ({
+        method: 'POST',
+        route: '/api/sessions',
+        options: { token, body: { title: 'a\u0000b' } },
+      }),
       status: 400,
       code: 'VALIDATION_FAILED',
     },
     {
       name: 'an unknown field',
-      request: async () => ({ method: 'POST', route: '/api/sessions', options: { token, body: { title: 'x', owner: 'bob' } } }),
+      request: async () => ({
+        method: 'POST',
+        route: '/api/sessions',
+        options: { token, body: { title: 'x', owner: 'bob' } },
+      }),
       status: 400,
       code: 'VALIDATION_FAILED',
     },
@@ -134,31 +188,51 @@ describe('HTTP API: bad input gets a clear 4xx, never a 500', () => {
     },
     {
       name: 'an unknown session',
-      request: async () => ({ method: 'GET', route: '/api/sessions/00000000-0000-4000-8000-000000000000', options: { token } }),
+      request: async () => ({
+        method: 'GET',
+        route: '/api/sessions/00000000-0000-4000-8000-000000000000',
+        options: { token },
+      }),
       status: 404,
       code: 'NOT_FOUND',
     },
     {
       name: "someone else's session",
-      request: async () => ({ method: 'GET', route: `/api/sessions/${sessionId}`, options: { token: await tokenFor(uniqueUser('other')) } }),
+      request: async () => ({
+        method: 'GET',
+        route: `/api/sessions/${sessionId}`,
+        options: { token: await tokenFor(uniqueUser('other')) },
+      }),
       status: 404,
       code: 'NOT_FOUND',
     },
     {
       name: 'a payment of zero',
-      request: async () => ({ method: 'POST', route: '/api/payments', options: { token, body: { sessionId, amountCents: 0, currency: 'EUR' } } }),
+      request: async () => ({
+        method: 'POST',
+        route: '/api/payments',
+        options: { token, body: { sessionId, amountCents: 0, currency: 'EUR' } },
+      }),
       status: 400,
       code: 'VALIDATION_FAILED',
     },
     {
       name: 'a payment in a 4-letter currency',
-      request: async () => ({ method: 'POST', route: '/api/payments', options: { token, body: { sessionId, amountCents: 10, currency: 'EURO' } } }),
+      request: async () => ({
+        method: 'POST',
+        route: '/api/payments',
+        options: { token, body: { sessionId, amountCents: 10, currency: 'EURO' } },
+      }),
       status: 400,
       code: 'VALIDATION_FAILED',
     },
     {
       name: 'a payment with the amount as a string',
-      request: async () => ({ method: 'POST', route: '/api/payments', options: { token, body: { sessionId, amountCents: '10', currency: 'EUR' } } }),
+      request: async () => ({
+        method: 'POST',
+        route: '/api/payments',
+        options: { token, body: { sessionId, amountCents: '10', currency: 'EUR' } },
+      }),
       status: 400,
       code: 'VALIDATION_FAILED',
     },
@@ -172,7 +246,12 @@ describe('HTTP API: bad input gets a clear 4xx, never a 500', () => {
       status: 404,
       code: 'NOT_FOUND',
     },
-    { name: 'an unknown route', request: async () => ({ method: 'GET', route: '/api/nothing-here', options: { token } }), status: 404, code: 'NOT_FOUND' },
+    {
+      name: 'an unknown route',
+      request: async () => ({ method: 'GET', route: '/api/nothing-here', options: { token } }),
+      status: 404,
+      code: 'NOT_FOUND',
+    },
   ];
 
   for (const testCase of cases) {
@@ -196,7 +275,9 @@ describe('HTTP API: bad input gets a clear 4xx, never a 500', () => {
 
   it('when a refused request is traced, then its server span is named after the route, not the mount path', async () => {
     const response = await api(server, 'GET', '/api/sessions/not-a-uuid', { token });
-    const root = await receiver.waitForSpan((span) => span.traceId === response.headers.get('x-trace-id') && span.kind === 'SERVER');
+    const root = await receiver.waitForSpan(
+      (span) => span.traceId === response.headers.get('x-trace-id') && span.kind === 'SERVER',
+    );
     expect(root.name).toBe('GET /api/sessions/:sessionId');
     expect(root.attributes['http.response.status_code']).toBe(400);
     expect(root.status.code).toBe('UNSET');
@@ -214,13 +295,19 @@ describe('HTTP API: bad input gets a clear 4xx, never a 500', () => {
   it('when clients send tokens and cookies, then no span attribute and no log line contains them', async () => {
     const secretToken = await tokenFor(uniqueUser('secretive'));
     await api(server, 'GET', '/api/sessions', { token: secretToken, headers: { cookie: 'sid=cookie-secret-value' } });
-    await api(server, 'GET', '/api/sessions', { token: secretToken, body: undefined, headers: { 'x-api-key': 'api-key-secret-value' } });
+    await api(server, 'GET', '/api/sessions', {
+      token: secretToken,
+      body: undefined,
+      headers: { 'x-api-key': 'api-key-secret-value' },
+    });
     const bad = await api(server, 'GET', '/api/sessions/not-a-uuid', { token: secretToken });
     await receiver.waitForSpan((span) => span.traceId === bad.headers.get('x-trace-id') && span.kind === 'SERVER');
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     const signature = secretToken.split('.')[2]!;
-    const exported = JSON.stringify(receiver.spans(), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    const exported = JSON.stringify(receiver.spans(), (_key, value: unknown) =>
+      typeof value === 'bigint' ? value.toString() : value,
+    );
     const logged = server.output();
     for (const secret of [secretToken, signature, 'cookie-secret-value', 'api-key-secret-value', 'Bearer ']) {
       expect(exported).not.toContain(secret);

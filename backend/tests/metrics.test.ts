@@ -37,8 +37,14 @@ function freePort(): Promise<number> {
   });
 }
 
-const total = (points: ReceivedMetricPoint[], name: string, match: (point: ReceivedMetricPoint) => boolean = () => true) =>
-  points.filter((point) => point.name === name && match(point)).reduce((sum, point) => sum + (point.count ?? point.value ?? 0), 0);
+const total = (
+  points: ReceivedMetricPoint[],
+  name: string,
+  match: (point: ReceivedMetricPoint) => boolean = () => true,
+) =>
+  points
+    .filter((point) => point.name === name && match(point))
+    .reduce((sum, point) => sum + (point.count ?? point.value ?? 0), 0);
 
 describe('metrics over OTLP, for every request at ratio 0', () => {
   let receiver: OtlpReceiver;
@@ -74,28 +80,58 @@ describe('metrics over OTLP, for every request at ratio 0', () => {
     const { sessionId } = await exercise(server, requests);
     const route = (point: ReceivedMetricPoint) => point.attributes['http.route'] === '/api/sessions/:sessionId';
     // cumulative temporality: the latest export holds the totals
-    const points = await receiver.waitForMetrics(
-      (all) => total(latest(all), 'http.server.request.duration', route) >= requests + 1 && total(latest(all), 'renovation.plan_job.duration') >= 1,
-      { timeoutMs: 20_000 },
-    ).then(latest);
+    const points = await receiver
+      .waitForMetrics(
+        (all) =>
+          total(latest(all), 'http.server.request.duration', route) >= requests + 1 &&
+          total(latest(all), 'renovation.plan_job.duration') >= 1,
+        { timeoutMs: 20_000 },
+      )
+      .then(latest);
 
     // nothing was traced, and yet every request is in the histogram, by route, method and status
     expect(receiver.spans().filter((span) => span.kind === 'SERVER')).toEqual([]);
     const http = points.filter((point) => point.name === 'http.server.request.duration');
     expect(http[0]).toMatchObject({ kind: 'histogram', unit: 's' });
-    expect(total(points, 'http.server.request.duration', (point) => route(point) && point.attributes['http.response.status_code'] === 200)).toBe(requests);
-    expect(total(points, 'http.server.request.duration', (point) => route(point) && point.attributes['http.response.status_code'] === 400)).toBe(1);
+    expect(
+      total(
+        points,
+        'http.server.request.duration',
+        (point) => route(point) && point.attributes['http.response.status_code'] === 200,
+      ),
+    ).toBe(requests);
+    expect(
+      total(
+        points,
+        'http.server.request.duration',
+        (point) => route(point) && point.attributes['http.response.status_code'] === 400,
+      ),
+    ).toBe(1);
     expect(http.find(route)?.attributes).toMatchObject({ 'http.request.method': 'GET' });
 
     // queries under unsampled traces skip the instrumentation, not the metric
     const db = points.filter((point) => point.name === 'db.client.operation.duration');
-    expect(db[0]).toMatchObject({ kind: 'histogram', unit: 's', attributes: expect.objectContaining({ 'db.system.name': 'postgresql' }) });
-    expect(total(points, 'db.client.operation.duration', (point) => point.attributes['db.operation.name'] === 'SELECT')).toBeGreaterThanOrEqual(2 * requests);
+    expect(db[0]).toMatchObject({
+      kind: 'histogram',
+      unit: 's',
+      attributes: expect.objectContaining({ 'db.system.name': 'postgresql' }),
+    });
+    expect(
+      total(points, 'db.client.operation.duration', (point) => point.attributes['db.operation.name'] === 'SELECT'),
+    ).toBeGreaterThanOrEqual(2 * requests);
 
     // model calls: duration, tokens by type, time to first chunk, cost
-    const genai = (point: ReceivedMetricPoint) => point.attributes['gen_ai.provider.name'] === 'gcp.gemini' && point.attributes['gen_ai.request.model'] === 'gemini-2.5-flash';
+    const genai = (point: ReceivedMetricPoint) =>
+      point.attributes['gen_ai.provider.name'] === 'gcp.gemini' &&
+      point.attributes['gen_ai.request.model'] === 'gemini-2.5-flash';
     expect(total(points, 'gen_ai.client.operation.duration', genai)).toBeGreaterThanOrEqual(4);
-    expect(points.find((point) => point.name === 'gen_ai.client.operation.duration')).toMatchObject({ unit: 's', attributes: expect.objectContaining({ 'gen_ai.operation.name': 'chat', 'gen_ai.response.model': expect.any(String) }) });
+    expect(points.find((point) => point.name === 'gen_ai.client.operation.duration')).toMatchObject({
+      unit: 's',
+      attributes: expect.objectContaining({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.response.model': expect.any(String),
+      }),
+    });
     const tokens = points.filter((point) => point.name === 'gen_ai.client.token.usage');
     expect(new Set(tokens.map((point) => point.attributes['gen_ai.token.type']))).toEqual(new Set(['input', 'output']));
     expect(tokens[0]?.unit).toBe('{token}');
@@ -103,9 +139,21 @@ describe('metrics over OTLP, for every request at ratio 0', () => {
     expect(total(points, 'renovation.gen_ai.cost', genai)).toBeGreaterThan(0);
 
     // Socket.io and jobs
-    expect(total(points, 'messaging.process.duration', (point) => point.attributes['messaging.operation.name'] === 'chat:user_message')).toBe(1);
+    expect(
+      total(
+        points,
+        'messaging.process.duration',
+        (point) => point.attributes['messaging.operation.name'] === 'chat:user_message',
+      ),
+    ).toBe(1);
     expect(points.some((point) => point.name === 'renovation.socketio.connections')).toBe(true);
-    expect(total(points, 'renovation.plan_job.duration', (point) => point.attributes['renovation.job.outcome'] === 'completed')).toBe(1);
+    expect(
+      total(
+        points,
+        'renovation.plan_job.duration',
+        (point) => point.attributes['renovation.job.outcome'] === 'completed',
+      ),
+    ).toBe(1);
     expect(points.some((point) => point.name === 'renovation.plan_job.queue.depth')).toBe(true);
 
     // the pipeline and the runtime
@@ -115,7 +163,16 @@ describe('metrics over OTLP, for every request at ratio 0', () => {
 
     // bounded cardinality: no raw path, user, session or message id in any metric
     const keys = new Set(points.flatMap((point) => Object.keys(point.attributes)));
-    for (const key of ['url.path', 'url.full', 'enduser.id', 'user.id', 'session.id', 'gen_ai.conversation.id', 'request.id']) expect(keys, key).not.toContain(key);
+    for (const key of [
+      'url.path',
+      'url.full',
+      'enduser.id',
+      'user.id',
+      'session.id',
+      'gen_ai.conversation.id',
+      'request.id',
+    ])
+      expect(keys, key).not.toContain(key);
     expect(JSON.stringify(points)).not.toContain(sessionId);
   });
 });
@@ -128,61 +185,80 @@ function latest(points: ReceivedMetricPoint[]): ReceivedMetricPoint[] {
 }
 
 const havePrometheus = hasBinary('prometheus');
-if (!havePrometheus) console.warn('\n⚠️  prometheus is not on PATH: the dashboard test against a real Prometheus is SKIPPED (Debian package `prometheus`).\n');
+if (!havePrometheus)
+  console.warn(
+    '\n⚠️  prometheus is not on PATH: the dashboard test against a real Prometheus is SKIPPED (Debian package `prometheus`).\n',
+  );
 
-describe.skipIf(!havePrometheus)('a real Prometheus scraping the server: every dashboard panel and the AI-latency alert', () => {
-  let prometheus: PrometheusServer;
-  let fastModel: GeminiStandIn;
-  let slowModel: GeminiStandIn;
-  const servers: ServerProcess[] = [];
+describe.skipIf(!havePrometheus)(
+  'a real Prometheus scraping the server: every dashboard panel and the AI-latency alert',
+  () => {
+    let prometheus: PrometheusServer;
+    let fastModel: GeminiStandIn;
+    let slowModel: GeminiStandIn;
+    const servers: ServerProcess[] = [];
 
-  beforeAll(async () => {
-    [fastModel, slowModel] = await Promise.all([startGeminiStandIn({ chunkDelayMs: 0 }), startGeminiStandIn({ chunkDelayMs: 0, latencyMs: 3_500 })]);
-    const ports = [await freePort(), await freePort()];
-    const receiver = await startOtlpReceiver();
-    const start = (model: string, gemini: GeminiStandIn, port: number) =>
-      startServer({
-        env: {
-          ...testEnv(inject('databaseUrl'), receiver.url),
-          GEMINI_BASE_URL: gemini.baseUrl,
-          GEMINI_API_KEY: 'test-key',
-          GEMINI_MODEL: model,
-          OTEL_METRICS_EXPORTER: 'prometheus',
-          OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-          OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
-        },
+    beforeAll(async () => {
+      [fastModel, slowModel] = await Promise.all([
+        startGeminiStandIn({ chunkDelayMs: 0 }),
+        startGeminiStandIn({ chunkDelayMs: 0, latencyMs: 3_500 }),
+      ]);
+      const ports = [await freePort(), await freePort()];
+      const receiver = await startOtlpReceiver();
+      const start = (model: string, gemini: GeminiStandIn, port: number) =>
+        startServer({
+          env: {
+            ...testEnv(inject('databaseUrl'), receiver.url),
+            GEMINI_BASE_URL: gemini.baseUrl,
+            GEMINI_API_KEY: 'test-key',
+            GEMINI_MODEL: model,
+            OTEL_METRICS_EXPORTER: 'prometheus',
+            OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+            OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+          },
+        });
+      servers.push(
+        await start('gemini-2.5-flash', fastModel, ports[0]!),
+        await start('gemini-2.5-pro', slowModel, ports[1]!),
+      );
+      prometheus = await startPrometheus({
+        scrapeTargets: ports.map((port) => `127.0.0.1:${port}`),
+        scrapeIntervalMs: 1_000,
       });
-    servers.push(await start('gemini-2.5-flash', fastModel, ports[0]!), await start('gemini-2.5-pro', slowModel, ports[1]!));
-    prometheus = await startPrometheus({ scrapeTargets: ports.map((port) => `127.0.0.1:${port}`), scrapeIntervalMs: 1_000 });
-    afterAll(() => receiver.close());
-  });
+      afterAll(() => receiver.close());
+    });
 
-  afterAll(async () => {
-    await Promise.all(servers.map((server) => server.stop()));
-    await prometheus?.stop();
-    await Promise.all([fastModel?.close(), slowModel?.close()]);
-  });
+    afterAll(async () => {
+      await Promise.all(servers.map((server) => server.stop()));
+      await prometheus?.stop();
+      await Promise.all([fastModel?.close(), slowModel?.close()]);
+    });
 
-  it('when the app has served requests, a chat and a plan, then every panel query returns a series, and the AI-latency alert is above its threshold only for the slow model', async () => {
-    await Promise.all(servers.map((server) => exercise(server, 20)));
-    // both plans scraped, then two more scrapes, so rate() has two samples of everything
-    await prometheus.waitForSeries('count(renovation_plan_job_duration_count > 0) == 2', 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    it('when the app has served requests, a chat and a plan, then every panel query returns a series, and the AI-latency alert is above its threshold only for the slow model', async () => {
+      await Promise.all(servers.map((server) => exercise(server, 20)));
+      // both plans scraped, then two more scrapes, so rate() has two samples of everything
+      await prometheus.waitForSeries('count(renovation_plan_job_duration_count > 0) == 2', 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
 
-    const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'observability/grafana/renovation-agent.json'), 'utf8'));
-    const empty: string[] = [];
-    for (const query of grafanaPanelQueries(dashboard)) {
-      // series of failures exist only once something failed: those panels are allowed to be empty here
-      if (query.expr.includes('error_type!=""') || query.expr.includes("error_type!=''")) continue;
-      const series = await prometheus.query(query.expr);
-      if (series.length === 0) empty.push(`${query.panel} [${query.refId}]: ${query.expr}`);
-    }
-    expect(empty, empty.join('\n')).toEqual([]);
+      const dashboard = JSON.parse(
+        readFileSync(path.join(ROOT, 'observability/grafana/renovation-agent.json'), 'utf8'),
+      );
+      const empty: string[] = [];
+      for (const query of grafanaPanelQueries(dashboard)) {
+        // series of failures exist only once something failed: those panels are allowed to be empty here
+        if (query.expr.includes('error_type!=""') || query.expr.includes("error_type!=''")) continue;
+        const series = await prometheus.query(query.expr);
+        if (series.length === 0) empty.push(`${query.panel} [${query.refId}]: ${query.expr}`);
+      }
+      expect(empty, empty.join('\n')).toEqual([]);
 
-    const rules = parse(readFileSync(path.join(ROOT, 'observability/prometheus/alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; expr: string }> }> };
-    const latency = rules.groups.flatMap((group) => group.rules).find((rule) => rule.alert === 'GenAILatencyHigh')!;
-    const firing = await prometheus.query(latency.expr);
-    expect(firing.map((series) => series.metric.gen_ai_request_model)).toEqual(['gemini-2.5-pro']);
-    expect(Number(firing[0]!.value[1])).toBeGreaterThan(3);
-  });
-});
+      const rules = parse(readFileSync(path.join(ROOT, 'observability/prometheus/alerts.yml'), 'utf8')) as {
+        groups: Array<{ rules: Array<{ alert?: string; expr: string }> }>;
+      };
+      const latency = rules.groups.flatMap((group) => group.rules).find((rule) => rule.alert === 'GenAILatencyHigh')!;
+      const firing = await prometheus.query(latency.expr);
+      expect(firing.map((series) => series.metric.gen_ai_request_model)).toEqual(['gemini-2.5-pro']);
+      expect(Number(firing[0]!.value[1])).toBeGreaterThan(3);
+    });
+  },
+);

@@ -3,10 +3,22 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGrpcReceiver, type GrpcReceiver } from '../testing/grpc-receiver';
 import { startOtlpReceiver, type OtlpReceiver } from '../testing/otlp-receiver';
-import { api, startServer, testEnv, tokenFor, uniqueUser, type LogLine, type ServerProcess } from '../testing/server-process';
+import {
+  api,
+  startServer,
+  testEnv,
+  tokenFor,
+  uniqueUser,
+  type LogLine,
+  type ServerProcess,
+} from '../testing/server-process';
 
 /** A stand-in Zipkin collector: keeps every span posted to /api/v2/spans. */
-async function startZipkinReceiver(): Promise<{ url: string; spans: Array<Record<string, any>>; close(): Promise<void> }> {
+async function startZipkinReceiver(): Promise<{
+  url: string;
+  spans: Array<Record<string, any>>;
+  close(): Promise<void>;
+}> {
   const spans: Array<Record<string, any>> = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -113,29 +125,44 @@ describe('the standard OTEL_* variables, set as an operator would, on the real s
       ['OTEL_CONFIG_FILE', /OTEL_CONFIG_FILE is not supported/],
       ['OTEL_EXPORTER_OTLP_HEADERS', /OTEL_EXPORTER_OTLP_HEADERS is malformed.*not sent/],
     ];
-    for (const [variable, message] of expectations) expect(warningsAbout(a, variable).map((line) => line.msg)).toEqual([expect.stringMatching(message)]);
+    for (const [variable, message] of expectations)
+      expect(warningsAbout(a, variable).map((line) => line.msg)).toEqual([expect.stringMatching(message)]);
     // metrics are exported; an enum value in capitals is still a known value: no warning
     expect(warningsAbout(a, 'OTEL_METRICS_EXPORTER')).toEqual([]);
     // an export header carries an API key: never in a log line
     expect(a.output()).not.toContain('s3cr3t-ingest-key');
     // GZIP is accepted case-insensitively: the exporter's own complaint about it is not passed on
     expect(a.output()).not.toMatch(/COMPRESSION is invalid/);
-    expect(a.logs().find((line) => line.msg.startsWith('tracing started'))).toMatchObject({ sampler: 'parentbased_always_on', ratio: 1 });
+    expect(a.logs().find((line) => line.msg.startsWith('tracing started'))).toMatchObject({
+      sampler: 'parentbased_always_on',
+      ratio: 1,
+    });
   });
 
   it('when OTEL_SDK_DISABLED=1 (not "true"), then tracing stays on, and OTEL_EXPORTER_OTLP_COMPRESSION=GZIP compresses', async () => {
     const response = await sessionOn(a);
     const traceId = response.headers.get('x-trace-id')!;
     await otlp.waitForSpan((span) => span.traceId === traceId && span.kind === 'SERVER');
-    expect(otlp.requests().filter((request) => request.spanCount > 0).every((request) => request.encoding === 'gzip')).toBe(true);
+    expect(
+      otlp
+        .requests()
+        .filter((request) => request.spanCount > 0)
+        .every((request) => request.encoding === 'gzip'),
+    ).toBe(true);
   });
 
   it('when the attribute value length limit is 16, then longer values are cut to 16 characters', async () => {
     const response = await sessionOn(a);
-    const span = await otlp.waitForSpan((candidate) => candidate.traceId === response.headers.get('x-trace-id') && candidate.kind === 'SERVER');
+    const span = await otlp.waitForSpan(
+      (candidate) => candidate.traceId === response.headers.get('x-trace-id') && candidate.kind === 'SERVER',
+    );
     expect(span.attributes['url.path']).toHaveLength(16);
     expect(span.attributes['url.path']).toMatch(/^\/api\/sessions\//);
-    expect(Object.values(span.attributes).filter((value) => typeof value === 'string').every((value) => (value as string).length <= 16)).toBe(true);
+    expect(
+      Object.values(span.attributes)
+        .filter((value) => typeof value === 'string')
+        .every((value) => (value as string).length <= 16),
+    ).toBe(true);
   });
 
   it('when OTEL_NODE_RESOURCE_DETECTORS=process, then process.* is on the resource and host.* is not', async () => {
@@ -161,18 +188,31 @@ describe('the standard OTEL_* variables, set as an operator would, on the real s
 
   it('when OTEL_EXPORTER_OTLP_PROTOCOL=grpc and OTEL_PROPAGATORS=b3multi, then a B3 trace is continued and its spans arrive over gRPC', async () => {
     const traceId = 'a'.repeat(16) + 'b'.repeat(16);
-    const response = await sessionOn(b, { 'X-B3-TraceId': traceId, 'X-B3-SpanId': 'c'.repeat(16), 'X-B3-Sampled': '1' });
+    const response = await sessionOn(b, {
+      'X-B3-TraceId': traceId,
+      'X-B3-SpanId': 'c'.repeat(16),
+      'X-B3-Sampled': '1',
+    });
     expect(response.headers.get('x-trace-id')).toBe(traceId);
     const span = await grpc.waitForSpan((candidate) => candidate.traceId === traceId && candidate.kind === 'SERVER');
     expect(span.parentSpanId).toBe('c'.repeat(16));
-    expect(b.logs().find((line) => line.msg.startsWith('tracing started'))).toMatchObject({ protocol: 'grpc', target: grpc.url });
+    expect(b.logs().find((line) => line.msg.startsWith('tracing started'))).toMatchObject({
+      protocol: 'grpc',
+      target: grpc.url,
+    });
   });
 
   it('when OTEL_ATTRIBUTE_COUNT_LIMIT=3 and OTEL_NODE_RESOURCE_DETECTORS=none, then spans keep 3 attributes and the resource only what the app sets', async () => {
     const response = await sessionOn(b);
-    const span = await grpc.waitForSpan((candidate) => candidate.traceId === response.headers.get('x-trace-id') && candidate.kind === 'SERVER');
+    const span = await grpc.waitForSpan(
+      (candidate) => candidate.traceId === response.headers.get('x-trace-id') && candidate.kind === 'SERVER',
+    );
     expect(Object.keys(span.attributes).length).toBeLessThanOrEqual(3);
-    expect(Object.keys(span.resource).filter((key) => key.startsWith('host.') || key.startsWith('process.') || key === 'service.instance.id')).toEqual([]);
+    expect(
+      Object.keys(span.resource).filter(
+        (key) => key.startsWith('host.') || key.startsWith('process.') || key === 'service.instance.id',
+      ),
+    ).toEqual([]);
     expect(span.resource['service.name']).toBe('renovation-agent-backend');
   });
 
@@ -180,21 +220,36 @@ describe('the standard OTEL_* variables, set as an operator would, on the real s
     const traceId = 'd'.repeat(32);
     const response = await sessionOn(c, { 'uber-trace-id': `${traceId}:${'e'.repeat(16)}:0:1` });
     expect(response.headers.get('x-trace-id')).toBe(traceId);
-    const span = await until(() => zipkin.spans.find((candidate) => candidate.traceId === traceId && candidate.kind === 'SERVER'), 'the Zipkin span');
-    expect(span).toMatchObject({ parentId: 'e'.repeat(16), localEndpoint: { serviceName: 'renovation-agent-backend' } });
-    expect(zipkin.spans.filter((candidate) => candidate.traceId === traceId).map((candidate) => candidate.kind)).toEqual(['SERVER']);
-    expect(c.logs().find((line) => line.msg.startsWith('tracing started'))).toMatchObject({ exporters: ['zipkin'], instrumentations: ['http'] });
+    const span = await until(
+      () => zipkin.spans.find((candidate) => candidate.traceId === traceId && candidate.kind === 'SERVER'),
+      'the Zipkin span',
+    );
+    expect(span).toMatchObject({
+      parentId: 'e'.repeat(16),
+      localEndpoint: { serviceName: 'renovation-agent-backend' },
+    });
+    expect(
+      zipkin.spans.filter((candidate) => candidate.traceId === traceId).map((candidate) => candidate.kind),
+    ).toEqual(['SERVER']);
+    expect(c.logs().find((line) => line.msg.startsWith('tracing started'))).toMatchObject({
+      exporters: ['zipkin'],
+      instrumentations: ['http'],
+    });
   });
 
   it('when OTEL_PROPAGATORS also names b3, then a single-header B3 trace is continued too', async () => {
     const traceId = 'f'.repeat(32);
     const response = await sessionOn(c, { b3: `${traceId}-${'1'.repeat(16)}-1` });
     expect(response.headers.get('x-trace-id')).toBe(traceId);
-    expect(await until(() => zipkin.spans.find((candidate) => candidate.traceId === traceId), 'the B3 span')).toMatchObject({ parentId: '1'.repeat(16) });
+    expect(
+      await until(() => zipkin.spans.find((candidate) => candidate.traceId === traceId), 'the B3 span'),
+    ).toMatchObject({ parentId: '1'.repeat(16) });
   });
 
   it('when OTEL_LOG_LEVEL=trace (not a spec level), then it starts with a warning and diagnostics at info', () => {
-    expect(warningsAbout(c, 'OTEL_LOG_LEVEL').map((line) => line.msg)).toEqual([expect.stringMatching(/OTEL_LOG_LEVEL="trace" is not supported.*using "info"/)]);
+    expect(warningsAbout(c, 'OTEL_LOG_LEVEL').map((line) => line.msg)).toEqual([
+      expect.stringMatching(/OTEL_LOG_LEVEL="trace" is not supported.*using "info"/),
+    ]);
     expect(c.logs().some((line) => line.component === 'otel' && line.level === 'debug')).toBe(false);
   });
 });

@@ -5,7 +5,16 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { inParallel } from '../testing/load';
 import { startOtlpReceiver, type OtlpReceiver } from '../testing/otlp-receiver';
-import { ROOT, START_ARGS, api, startServer, testEnv, tokenFor, uniqueUser, type ServerProcess } from '../testing/server-process';
+import {
+  ROOT,
+  START_ARGS,
+  api,
+  startServer,
+  testEnv,
+  tokenFor,
+  uniqueUser,
+  type ServerProcess,
+} from '../testing/server-process';
 
 /** A trace backend that accepts connections and never answers. */
 async function startSilentBackend(): Promise<{ url: string; close(): Promise<void> }> {
@@ -78,7 +87,10 @@ describe('production configuration, the export budget and the trusted edge', () 
   it('when one export attempt outlasts OTEL_BSP_EXPORT_TIMEOUT, then it counts as failed and spans beyond the budget are dropped and counted', async () => {
     const token = await tokenFor(uniqueUser());
     await inParallel(100, 4, () => api(budget, 'GET', '/api/sessions', { token }));
-    const failing = await budget.waitForLog((line) => line.msg === 'span export failing; spans are kept and retried', 10_000);
+    const failing = await budget.waitForLog(
+      (line) => line.msg === 'span export failing; spans are kept and retried',
+      10_000,
+    );
     expect(String(failing.cause)).toContain('OTEL_BSP_EXPORT_TIMEOUT');
     const full = await budget.waitForLog((line) => line.msg === 'span buffer full: oldest spans dropped', 15_000);
     expect(full).toMatchObject({ maxBufferedSpans: 100 });
@@ -87,7 +99,12 @@ describe('production configuration, the export budget and the trusted edge', () 
 
   it('when NODE_ENV=production chooses the sampler, then the start line says so', () => {
     const started = production.logs().find((line) => line.msg.startsWith('tracing started'));
-    expect(started).toMatchObject({ sampler: 'parentbased_traceidratio', ratio: 0.1, samplerDefaultedBy: 'NODE_ENV=production', trustedEdge: true });
+    expect(started).toMatchObject({
+      sampler: 'parentbased_traceidratio',
+      ratio: 0.1,
+      samplerDefaultedBy: 'NODE_ENV=production',
+      trustedEdge: true,
+    });
     expect(started?.msg).toMatch(/NODE_ENV=production defaults apply: sampler parentbased_traceidratio, ratio 0.1/);
   });
 
@@ -95,10 +112,15 @@ describe('production configuration, the export budget and the trusted edge', () 
     const token = await tokenFor(uniqueUser());
     const traceIds = Array.from({ length: 5 }, (_, index) => `${index + 1}`.repeat(32));
     for (const traceId of traceIds) {
-      await api(production, 'GET', '/api/sessions', { token, headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+      await api(production, 'GET', '/api/sessions', {
+        token,
+        headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      });
     }
     for (const traceId of traceIds) {
-      const span = await receiver.waitForSpan((candidate) => candidate.traceId === traceId && candidate.kind === 'SERVER');
+      const span = await receiver.waitForSpan(
+        (candidate) => candidate.traceId === traceId && candidate.kind === 'SERVER',
+      );
       expect(span.parentSpanId).toBe('00f067aa0ba902b7');
     }
   });
@@ -106,7 +128,12 @@ describe('production configuration, the export budget and the trusted edge', () 
   it('when NODE_ENV=production starts with several problems, then one start names them all and exits 1', async () => {
     const child = spawn(process.execPath, START_ARGS, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', JWT_SECRET: 'too-short', OTEL_TRACES_SAMPLER: 'xray' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        JWT_SECRET: 'too-short',
+        OTEL_TRACES_SAMPLER: 'xray',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -129,7 +129,11 @@ function expectedSpans(parent: ReadableSpan, child: ReadableSpan): ReceivedSpan[
       'attr.null': null,
     },
     events: [
-      { name: 'cache.miss', timeUnixNano: nanos(event.time), attributes: { 'cache.key': 'user:1', 'cache.attempt': 2 } },
+      {
+        name: 'cache.miss',
+        timeUnixNano: nanos(event.time),
+        attributes: { 'cache.key': 'user:1', 'cache.attempt': 2 },
+      },
     ],
     links: [{ traceId: LINKED.traceId, spanId: LINKED.spanId, attributes: { 'link.reason': 'retry' } }],
     status: { code: 'ERROR', message: 'boom' },
@@ -351,18 +355,43 @@ describe('otlp-receiver', () => {
             {
               scope: { name: 'test' },
               metrics: [
-                { name: 'jobs', unit: '{job}', sum: { isMonotonic: true, dataPoints: [{ asInt: '3', attributes: [{ key: 'state', value: { stringValue: 'done' } }] }] } },
-                { name: 'took', unit: 's', histogram: { dataPoints: [{ count: '2', sum: 0.5, bucketCounts: ['1', '1'], explicitBounds: [0.1] }] } },
+                {
+                  name: 'jobs',
+                  unit: '{job}',
+                  sum: {
+                    isMonotonic: true,
+                    dataPoints: [{ asInt: '3', attributes: [{ key: 'state', value: { stringValue: 'done' } }] }],
+                  },
+                },
+                {
+                  name: 'took',
+                  unit: 's',
+                  histogram: {
+                    dataPoints: [{ count: '2', sum: 0.5, bucketCounts: ['1', '1'], explicitBounds: [0.1] }],
+                  },
+                },
               ],
             },
           ],
         },
       ],
     };
-    const response = await fetch(`${receiver.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${receiver.url}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(response.status).toBe(200);
     expect(receiver.metrics()).toMatchObject([
-      { name: 'jobs', unit: '{job}', kind: 'sum', value: 3, attributes: { state: 'done' }, resource: { 'service.name': 'svc' }, scope: 'test' },
+      {
+        name: 'jobs',
+        unit: '{job}',
+        kind: 'sum',
+        value: 3,
+        attributes: { state: 'done' },
+        resource: { 'service.name': 'svc' },
+        scope: 'test',
+      },
       { name: 'took', unit: 's', kind: 'histogram', count: 2, sum: 0.5, bucketCounts: [1, 1], explicitBounds: [0.1] },
     ]);
     expect(receiver.requests()).toEqual([]);

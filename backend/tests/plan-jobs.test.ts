@@ -2,11 +2,24 @@ import IORedis from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGeminiStandIn, type GeminiStandIn } from '../src/dev/gemini-stand-in/server';
 import { connectChat, type ChatClient } from '../testing/chat-client';
-import { ancestorsOf, formatTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../testing/otlp-receiver';
+import {
+  ancestorsOf,
+  formatTree,
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedSpan,
+} from '../testing/otlp-receiver';
 import { api, startServer, startWorker, testEnv, type ServerProcess } from '../testing/server-process';
 import { newUserSession, startStack, type Stack } from '../testing/stack';
 
-type PlanEvent = { sessionId: string; planId?: string; jobId: string; traceparent?: string; code?: string; message?: string };
+type PlanEvent = {
+  sessionId: string;
+  planId?: string;
+  jobId: string;
+  traceparent?: string;
+  code?: string;
+  message?: string;
+};
 
 function nextEvent(chat: ChatClient, event: 'plan:ready' | 'plan:failed', timeoutMs = 30_000): Promise<PlanEvent> {
   return new Promise((resolve, reject) => {
@@ -18,7 +31,8 @@ function nextEvent(chat: ChatClient, event: 'plan:ready' | 'plan:failed', timeou
   });
 }
 
-const newPlanSession = (server: ServerProcess, title = 'Farmhouse') => newUserSession(server, { title, budgetCents: 5_000_000 });
+const newPlanSession = (server: ServerProcess, title = 'Farmhouse') =>
+  newUserSession(server, { title, budgetCents: 5_000_000 });
 
 const byName = (spans: ReceivedSpan[], name: string) => spans.filter((span) => span.name === name);
 
@@ -47,11 +61,26 @@ describe('plan jobs without Redis: in the API process, same interface and spans'
     expect(response.body).toEqual({ jobId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     const event = await ready;
     chat.close();
-    expect(event).toMatchObject({ sessionId, jobId: response.body.jobId, planId: expect.any(String), traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/) });
+    expect(event).toMatchObject({
+      sessionId,
+      jobId: response.body.jobId,
+      planId: expect.any(String),
+      traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
+    });
 
     const stored = await api(server, 'GET', `/api/sessions/${sessionId}/plan`, { token });
-    expect(stored.body.plan).toMatchObject({ id: event.planId, jobId: response.body.jobId, content: expect.stringMatching(/^Renovation plan for "Farmhouse"/) });
-    expect(stored.body.job).toMatchObject({ id: response.body.jobId, status: 'completed', attempts: 1, error: null, planId: event.planId });
+    expect(stored.body.plan).toMatchObject({
+      id: event.planId,
+      jobId: response.body.jobId,
+      content: expect.stringMatching(/^Renovation plan for "Farmhouse"/),
+    });
+    expect(stored.body.job).toMatchObject({
+      id: response.body.jobId,
+      status: 'completed',
+      attempts: 1,
+      error: null,
+      planId: event.planId,
+    });
 
     const traceId = response.headers.get('x-trace-id')!;
     expect(event.traceparent!.slice(3, 35)).toBe(traceId);
@@ -67,10 +96,19 @@ describe('plan jobs without Redis: in the API process, same interface and spans'
     expect(processSpan?.parentSpanId, tree).toBe(add!.spanId);
     expect(processSpan!.kind).toBe('CONSUMER');
     expect(processSpan!.attributes).toMatchObject({ 'job.attempt': 1, 'session.id': sessionId });
-    for (const name of ['invoke_agent renovation-assistant', 'chat gemini-2.5-flash', 'execute_tool get_session_details', 'INSERT plans', 'socket.io emit plan:ready']) {
+    for (const name of [
+      'invoke_agent renovation-assistant',
+      'chat gemini-2.5-flash',
+      'execute_tool get_session_details',
+      'INSERT plans',
+      'socket.io emit plan:ready',
+    ]) {
       const [span] = byName(spans, name);
       expect(span, `${name}\n${tree}`).toBeDefined();
-      expect(ancestorsOf(spans, span!).map((ancestor) => ancestor.spanId), tree).toContain(processSpan!.spanId);
+      expect(
+        ancestorsOf(spans, span!).map((ancestor) => ancestor.spanId),
+        tree,
+      ).toContain(processSpan!.spanId);
     }
   });
 
@@ -82,12 +120,23 @@ describe('plan jobs without Redis: in the API process, same interface and spans'
     const response = await api(server, 'POST', `/api/sessions/${sessionId}/plan`, { token });
     const event = await failed;
     chat.close();
-    expect(event).toMatchObject({ sessionId, jobId: response.body.jobId, code: 'AI_UNAVAILABLE', message: expect.any(String) });
+    expect(event).toMatchObject({
+      sessionId,
+      jobId: response.body.jobId,
+      code: 'AI_UNAVAILABLE',
+      message: expect.any(String),
+    });
     const stored = await api(server, 'GET', `/api/sessions/${sessionId}/plan`, { token });
-    expect(stored.body).toMatchObject({ plan: null, job: { status: 'failed', attempts: 2, error: expect.stringContaining('AI_UNAVAILABLE') } });
+    expect(stored.body).toMatchObject({
+      plan: null,
+      job: { status: 'failed', attempts: 2, error: expect.stringContaining('AI_UNAVAILABLE') },
+    });
 
     const traceId = response.headers.get('x-trace-id')!;
-    await receiver.waitForSpans((spans) => spans.filter((span) => span.traceId === traceId && span.name === 'process renovation-plans').length === 2);
+    await receiver.waitForSpans(
+      (spans) =>
+        spans.filter((span) => span.traceId === traceId && span.name === 'process renovation-plans').length === 2,
+    );
     await receiver.waitForSpan((span) => span.traceId === traceId && span.name === 'socket.io emit plan:failed');
     const attempts = byName(receiver.trace(traceId), 'process renovation-plans');
     expect(attempts.map((span) => [span.attributes['job.attempt'], span.status.code])).toEqual([
@@ -109,8 +158,13 @@ describe('plan jobs when Redis is down', () => {
       expect(response.body.error.code).toBe('SERVICE_UNAVAILABLE');
       expect(Date.now() - started).toBeLessThan(8_000);
       const stored = await api(stack.server, 'GET', `/api/sessions/${sessionId}/plan`, { token });
-      expect(stored.body.job).toMatchObject({ status: 'failed', error: expect.stringContaining('SERVICE_UNAVAILABLE') });
-      expect((await api(stack.server, 'GET', '/ready')).body).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'not ready' } });
+      expect(stored.body.job).toMatchObject({
+        status: 'failed',
+        error: expect.stringContaining('SERVICE_UNAVAILABLE'),
+      });
+      expect((await api(stack.server, 'GET', '/ready')).body).toEqual({
+        error: { code: 'SERVICE_UNAVAILABLE', message: 'not ready' },
+      });
     } finally {
       await stack.stop();
     }
@@ -190,20 +244,33 @@ describe.skipIf(!redisUrl)('plan jobs on Redis: two API instances and a worker, 
     const [job] = byName(spans, 'process renovation-plans');
     const [emit] = byName(spans, 'socket.io emit plan:ready');
     const [deliver] = byName(spans, 'socket.io deliver plan:ready');
-    expect([root, add, job, emit, deliver].map((span) => span && service(span)), tree).toEqual(['api-1', 'api-1', 'renovation-agent-worker', 'renovation-agent-worker', 'api-2']);
+    expect(
+      [root, add, job, emit, deliver].map((span) => span && service(span)),
+      tree,
+    ).toEqual(['api-1', 'api-1', 'renovation-agent-worker', 'renovation-agent-worker', 'api-2']);
     expect(job!.parentSpanId, tree).toBe(add!.spanId);
     expect(ancestorsOf(spans, job!).at(-1)?.spanId, tree).toBe(root!.spanId);
     expect(deliver!.parentSpanId, tree).toBe(emit!.spanId);
     expect(deliver!.kind).toBe('CONSUMER');
-    for (const name of ['invoke_agent renovation-assistant', 'chat gemini-2.5-flash', 'execute_tool get_session_details', 'INSERT plans']) {
+    for (const name of [
+      'invoke_agent renovation-assistant',
+      'chat gemini-2.5-flash',
+      'execute_tool get_session_details',
+      'INSERT plans',
+    ]) {
       const [span] = byName(spans, name);
       expect(span && service(span), `${name}\n${tree}`).toBe('renovation-agent-worker');
       expect(ancestorsOf(spans, span!).map((ancestor) => ancestor.spanId)).toContain(job!.spanId);
     }
     // Redis commands appear inside traced work only, never as roots of their own (no polling noise)
-    const redisRoots = receiver.spans().filter((span) => span.attributes['db.system.name'] === 'redis' || span.attributes['db.system'] === 'redis').filter((span) => span.parentSpanId === undefined);
+    const redisRoots = receiver
+      .spans()
+      .filter((span) => span.attributes['db.system.name'] === 'redis' || span.attributes['db.system'] === 'redis')
+      .filter((span) => span.parentSpanId === undefined);
     expect(redisRoots.map((span) => span.name)).toEqual([]);
-    expect(spans.some((span) => span.attributes['db.system.name'] === 'redis' || span.attributes['db.system'] === 'redis')).toBe(true);
+    expect(
+      spans.some((span) => span.attributes['db.system.name'] === 'redis' || span.attributes['db.system'] === 'redis'),
+    ).toBe(true);
   });
 
   it('when the worker is killed mid-job and a new one starts, then the job runs again, completes once, stores one plan, and the trace shows the second run', async () => {
@@ -228,12 +295,16 @@ describe.skipIf(!redisUrl)('plan jobs on Redis: two API instances and a worker, 
     const { default: pg } = await import('pg');
     const db = new pg.Client({ connectionString: inject('databaseUrl') });
     await db.connect();
-    const { rows } = await db.query('SELECT count(*)::int AS plans FROM plans WHERE job_id = $1', [response.body.jobId]);
+    const { rows } = await db.query('SELECT count(*)::int AS plans FROM plans WHERE job_id = $1', [
+      response.body.jobId,
+    ]);
     await db.end();
     expect(rows[0].plans).toBe(1);
 
     const traceId = response.headers.get('x-trace-id')!;
-    const processSpan = await receiver.waitForSpan((span) => span.traceId === traceId && span.name === 'process renovation-plans');
+    const processSpan = await receiver.waitForSpan(
+      (span) => span.traceId === traceId && span.name === 'process renovation-plans',
+    );
     expect(processSpan.attributes).toMatchObject({ 'job.attempt': 2, 'job.stalled_recovery': true });
     expect(processSpan.resource['service.name']).toBe('renovation-agent-worker');
     const [add] = byName(receiver.trace(traceId), 'add renovation-plans.generate');
@@ -251,10 +322,16 @@ describe.skipIf(!redisUrl)('plan jobs on Redis: two API instances and a worker, 
     chat.close();
     expect(event).toMatchObject({ sessionId, jobId: response.body.jobId, code: 'AI_UNAVAILABLE' });
     const stored = await api(api2, 'GET', `/api/sessions/${sessionId}/plan`, { token });
-    expect(stored.body).toMatchObject({ plan: null, job: { status: 'failed', attempts: 2, error: expect.stringContaining('AI_UNAVAILABLE') } });
+    expect(stored.body).toMatchObject({
+      plan: null,
+      job: { status: 'failed', attempts: 2, error: expect.stringContaining('AI_UNAVAILABLE') },
+    });
 
     const traceId = response.headers.get('x-trace-id')!;
-    await receiver.waitForSpans((spans) => spans.filter((span) => span.traceId === traceId && span.name === 'process renovation-plans').length === 2);
+    await receiver.waitForSpans(
+      (spans) =>
+        spans.filter((span) => span.traceId === traceId && span.name === 'process renovation-plans').length === 2,
+    );
     const attempts = byName(receiver.trace(traceId), 'process renovation-plans');
     expect(attempts.map((span) => span.status.code)).toEqual(['ERROR', 'ERROR']);
     for (const span of attempts) expect(span.events.map((e) => e.name)).toContain('exception');

@@ -35,7 +35,12 @@ describe('graceful shutdown', () => {
     const databaseUrl = inject('databaseUrl');
     receiver = await startOtlpReceiver();
     server = await startServer({
-      env: { ...testEnv(databaseUrl, receiver.url), LOG_LEVEL: 'debug', OTEL_BSP_SCHEDULE_DELAY: '60000', SHUTDOWN_TIMEOUT_MS: '10000' },
+      env: {
+        ...testEnv(databaseUrl, receiver.url),
+        LOG_LEVEL: 'debug',
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+        SHUTDOWN_TIMEOUT_MS: '10000',
+      },
     });
     const token = await tokenFor(uniqueUser());
     const { body: session } = await api(server, 'POST', '/api/sessions', { token, body: { title: 'Basement' } });
@@ -43,9 +48,14 @@ describe('graceful shutdown', () => {
     const lock = await holdSessionsTable(databaseUrl);
     const responses = Array.from({ length: 100 }, () => api(server!, 'GET', `/api/sessions/${session.id}`, { token }));
     await expect
-      .poll(() => server!.logs().filter((line) => line.msg === 'request started' && line.path === `/api/sessions/${session.id}`).length, {
-        timeout: 20_000,
-      })
+      .poll(
+        () =>
+          server!.logs().filter((line) => line.msg === 'request started' && line.path === `/api/sessions/${session.id}`)
+            .length,
+        {
+          timeout: 20_000,
+        },
+      )
       .toBe(100);
 
     const exit = server.stop('SIGTERM');
@@ -93,7 +103,9 @@ describe('graceful shutdown', () => {
   it('when the collector refuses connections while an export is in flight, then SIGTERM does not wait for it: it counts what was not delivered and exits', async () => {
     receiver = await startOtlpReceiver();
     // a long deadline: waiting on a refused collector would use nearly all of it
-    server = await startServer({ env: { ...testEnv(inject('databaseUrl'), receiver.url), SHUTDOWN_TIMEOUT_MS: '60000' } });
+    server = await startServer({
+      env: { ...testEnv(inject('databaseUrl'), receiver.url), SHUTDOWN_TIMEOUT_MS: '60000' },
+    });
     const token = await tokenFor(uniqueUser());
     const { body: session } = await api(server, 'POST', '/api/sessions', { token, body: { title: 'Loft' } });
     // reachable at start (so no outage is known yet), then refusing while spans queue
@@ -106,6 +118,10 @@ describe('graceful shutdown', () => {
     const stopped = server.logs().find((line) => line.msg === 'telemetry export stopped with spans undelivered');
     expect(stopped).toMatchObject({ undeliveredSpans: expect.any(Number) });
     expect(Number(stopped!.undeliveredSpans)).toBeGreaterThanOrEqual(300 * 3);
-    expect(server.logs().at(-1)).toMatchObject({ msg: 'shutdown complete', exitCode: 0, undeliveredSpans: stopped!.undeliveredSpans });
+    expect(server.logs().at(-1)).toMatchObject({
+      msg: 'shutdown complete',
+      exitCode: 0,
+      undeliveredSpans: stopped!.undeliveredSpans,
+    });
   });
 });

@@ -33,9 +33,14 @@ describe('npm run soak (30-second smoke)', () => {
     const report = readdirSync(out).find((file) => file.endsWith('.md'));
     expect(report).toBeDefined();
     const markdown = readFileSync(path.join(out, report!), 'utf8');
-    for (const mode of ['ok', '503', 'refused', 'hung']) expect(markdown).toMatch(new RegExp(`\\| \\d \\| ${mode} \\| \\d+`));
+    for (const mode of ['ok', '503', 'refused', 'hung'])
+      expect(markdown).toMatch(new RegExp(`\\| \\d \\| ${mode} \\| \\d+`));
     expect(markdown).toContain('| produced = exported + dropped + undelivered | yes |');
     expect(markdown).toMatch(/\| exit \| shutdown complete, code 0 \|/);
-    expect(readFileSync(path.join(out, report!.replace(/\.md$/, '.png'))).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      readFileSync(path.join(out, report!.replace(/\.md$/, '.png')))
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
   }, 240_000);
 });

@@ -287,11 +287,11 @@ describe('the local trace viewer (npm run traces) receiving the real backend', (
         await page.goto(viewer.uiUrl);
         await page.locator('table.traces').waitFor();
         await page.screenshot({ path: path.join(OUTPUT, 'list.png') });
-      // the error filter keeps the one trace with an ERROR span
-      await page.check('input[name=error]');
-      await page.waitForURL('**/?error=true');
-      await expect.poll(() => page.locator('table.traces tbody tr').count()).toBe(1);
-      expect(await page.locator(`tr[data-trace-id="${hostile}"]`).count()).toBe(1);
+        // the error filter keeps the one trace with an ERROR span
+        await page.check('input[name=error]');
+        await page.waitForURL('**/?error=true');
+        await expect.poll(() => page.locator('table.traces tbody tr').count()).toBe(1);
+        expect(await page.locator(`tr[data-trace-id="${hostile}"]`).count()).toBe(1);
         await page.fill('#search-input', chatTraceId);
         await page.press('#search-input', 'Enter');
         await page.waitForURL(`**/?q=${chatTraceId}`);
@@ -463,7 +463,8 @@ describe('the trace viewer under load, across a restart, and in production', () 
     // viewer, its OTLP decoding and `npm run dev` (the zero-config stand-ins in backend/src/dev are
     // part of the server); an import from the server would pull them in again
     expect(existsSync(path.join(ROOT, 'backend/dist/server.js'))).toBe(true);
-    for (const tool of ['dev/trace-viewer', 'dev/otlp', 'dev/run-dev.js']) expect(existsSync(path.join(ROOT, 'backend/dist', tool)), tool).toBe(false);
+    for (const tool of ['dev/trace-viewer', 'dev/otlp', 'dev/run-dev.js'])
+      expect(existsSync(path.join(ROOT, 'backend/dist', tool)), tool).toBe(false);
   });
 
   it('when started with NODE_ENV=production, then it refuses and says why', async () => {

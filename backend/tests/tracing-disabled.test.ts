@@ -18,14 +18,20 @@ describe('OTEL_SDK_DISABLED=true', () => {
 
   it('when tracing is disabled, then the API works, responses carry a request id but no trace id, and nothing is exported', async () => {
     const token = await tokenFor(uniqueUser());
-    const created = await api(server, 'POST', '/api/sessions', { token, body: { title: 'Porch' }, headers: { 'x-request-id': 'no-tracing-1' } });
+    const created = await api(server, 'POST', '/api/sessions', {
+      token,
+      body: { title: 'Porch' },
+      headers: { 'x-request-id': 'no-tracing-1' },
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get('x-request-id')).toBe('no-tracing-1');
     expect(created.headers.get('x-trace-id')).toBeNull();
     const fetched = await api(server, 'GET', `/api/sessions/${created.body.id}`, { token });
     expect(fetched.status).toBe(200);
 
-    const line = await server.waitForLog((entry) => entry.msg === 'request completed' && entry.request_id === 'no-tracing-1');
+    const line = await server.waitForLog(
+      (entry) => entry.msg === 'request completed' && entry.request_id === 'no-tracing-1',
+    );
     expect(line).not.toHaveProperty('trace_id');
     expect(line).toMatchObject({ route: '/api/sessions', status: 201 });
 

@@ -28,12 +28,23 @@ describe('zero-config start (npm start, embedded PostgreSQL, Gemini stand-in)', 
 
   it('when started with npm start and no environment, then a new user can call the API and chat, replies stream and are stored, the trace is exported, and SIGTERM exits 0', async () => {
     receiver = await startOtlpReceiver({ port: 4318 }).catch(() => undefined);
-    if (receiver === undefined) console.warn('port 4318 is taken: the zero-config test cannot check the default export target');
+    if (receiver === undefined)
+      console.warn('port 4318 is taken: the zero-config test cannot check the default export target');
     dataDir = await mkdtemp(path.join(tmpdir(), 'rab-zero-config-'));
-    server = await startServer({ env: { PORT: '0', DATA_DIR: dataDir }, command: { file: 'npm', args: ['start', '--silent'] }, readyTimeoutMs: 90_000 });
+    server = await startServer({
+      env: { PORT: '0', DATA_DIR: dataDir },
+      command: { file: 'npm', args: ['start', '--silent'] },
+      readyTimeoutMs: 90_000,
+    });
     const logs = () => server!.logs();
-    expect(logs().some((line) => line.msg === 'embedded PostgreSQL started (set DATABASE_URL to use your own)')).toBe(true);
-    expect(logs().some((line) => String(line.msg).startsWith('GEMINI_API_KEY is not set: replies come from the offline Gemini stand-in'))).toBe(true);
+    expect(logs().some((line) => line.msg === 'embedded PostgreSQL started (set DATABASE_URL to use your own)')).toBe(
+      true,
+    );
+    expect(
+      logs().some((line) =>
+        String(line.msg).startsWith('GEMINI_API_KEY is not set: replies come from the offline Gemini stand-in'),
+      ),
+    ).toBe(true);
 
     const token = execFileSync('npm', ['run', '--silent', 'token', '--', 'new-user'], {
       cwd: ROOT,
@@ -42,11 +53,16 @@ describe('zero-config start (npm start, embedded PostgreSQL, Gemini stand-in)', 
     }).trim();
     expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
 
-    const created = await api(server, 'POST', '/api/sessions', { token, body: { title: 'First project', budgetCents: 1_500_000 } });
+    const created = await api(server, 'POST', '/api/sessions', {
+      token,
+      body: { title: 'First project', budgetCents: 1_500_000 },
+    });
     expect(created.status).toBe(201);
 
     const chat = await connectChat(server.url, { token });
-    expect((await chat.send({ sessionId: created.body.id, content: 'What would a 10 m2 bathroom cost?' })).ok).toBe(true);
+    expect((await chat.send({ sessionId: created.body.id, content: 'What would a 10 m2 bathroom cost?' })).ok).toBe(
+      true,
+    );
     const reply = await chat.nextReply();
     chat.close();
     expect(reply.message?.content).toMatch(/10 m² bathroom .* about €\d/);
@@ -62,7 +78,10 @@ describe('zero-config start (npm start, embedded PostgreSQL, Gemini stand-in)', 
     const { planId } = await ready;
     planner.close();
     const plan = await api(server, 'GET', `/api/sessions/${created.body.id}/plan`, { token });
-    expect(plan.body.plan).toMatchObject({ id: planId, content: expect.stringMatching(/^Renovation plan for "First project"/) });
+    expect(plan.body.plan).toMatchObject({
+      id: planId,
+      content: expect.stringMatching(/^Renovation plan for "First project"/),
+    });
 
     const postmasterPid = path.join(dataDir, 'postgres', 'postmaster.pid');
     expect(existsSync(postmasterPid)).toBe(true);
@@ -72,12 +91,24 @@ describe('zero-config start (npm start, embedded PostgreSQL, Gemini stand-in)', 
 
     if (receiver !== undefined) {
       const names = new Set(receiver.spans().map((span) => span.name));
-      for (const name of ['POST /api/sessions', 'socket.io chat:user_message', 'invoke_agent renovation-assistant', 'execute_tool estimate_renovation_cost', 'chat gemini-2.5-flash', 'process renovation-plans', 'socket.io emit plan:ready']) {
+      for (const name of [
+        'POST /api/sessions',
+        'socket.io chat:user_message',
+        'invoke_agent renovation-assistant',
+        'execute_tool estimate_renovation_cost',
+        'chat gemini-2.5-flash',
+        'process renovation-plans',
+        'socket.io emit plan:ready',
+      ]) {
         expect(names, name).toContain(name);
       }
       // the stand-in itself is not traced: its requests are Gemini's side, not ours
       expect([...names].filter((name) => name.includes('generateContent') && !name.startsWith('POST'))).toEqual([]);
-      expect(receiver.spans().filter((span) => span.kind === 'SERVER' && String(span.attributes['url.path'] ?? '').startsWith('/v1beta'))).toEqual([]);
+      expect(
+        receiver
+          .spans()
+          .filter((span) => span.kind === 'SERVER' && String(span.attributes['url.path'] ?? '').startsWith('/v1beta')),
+      ).toEqual([]);
     }
   });
 
@@ -87,15 +118,26 @@ describe('zero-config start (npm start, embedded PostgreSQL, Gemini stand-in)', 
     const dir = await mkdtemp(path.join(tmpdir(), 'rab-zero-config-'));
     try {
       // port 1 on loopback: refused on any machine, whatever else listens on 4318 meanwhile
-      const quiet = await startServer({ env: { PORT: '0', DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }, readyTimeoutMs: 90_000 });
+      const quiet = await startServer({
+        env: { PORT: '0', DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' },
+        readyTimeoutMs: 90_000,
+      });
       await api(quiet, 'GET', '/api/sessions');
       const { code, ms } = await quiet.stop('SIGTERM');
       expect(code).toBe(0);
       // the product's own bound: the default shutdown deadline (a refused target is not waited for)
       expect(ms).toBeLessThan(10_000);
-      expect(quiet.logs().some((line) => String(line.msg).startsWith('nothing accepts OTLP at the trace endpoint'))).toBe(true);
-      expect(quiet.logs().find((line) => line.msg === 'telemetry export stopped with spans undelivered')).toMatchObject({ undeliveredSpans: expect.any(Number) });
-      expect(quiet.logs().at(-1)).toMatchObject({ msg: 'shutdown complete', undeliveredSpans: expect.any(Number), exitCode: 0 });
+      expect(
+        quiet.logs().some((line) => String(line.msg).startsWith('nothing accepts OTLP at the trace endpoint')),
+      ).toBe(true);
+      expect(quiet.logs().find((line) => line.msg === 'telemetry export stopped with spans undelivered')).toMatchObject(
+        { undeliveredSpans: expect.any(Number) },
+      );
+      expect(quiet.logs().at(-1)).toMatchObject({
+        msg: 'shutdown complete',
+        undeliveredSpans: expect.any(Number),
+        exitCode: 0,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -22,7 +22,14 @@ export async function drawChart(data: ChartData, subtitle: string): Promise<Buff
   g.fillStyle = '#555';
   g.fillText(subtitle, 30, 56);
 
-  const panel = (x0: number, title: string, values: (c: ChartData['configs'][number]) => number[], max: number, format: (v: number) => string, targets: number[]) => {
+  const panel = (
+    x0: number,
+    title: string,
+    values: (c: ChartData['configs'][number]) => number[],
+    max: number,
+    format: (v: number) => string,
+    targets: number[],
+  ) => {
     const top = 90;
     const bottom = height - 70;
     const left = x0 + 50;
@@ -73,12 +80,30 @@ export async function drawChart(data: ChartData, subtitle: string): Promise<Buff
       g.fillText(format(mid), x, y(mid) - 6);
       g.font = '12px sans-serif';
       g.fillText(config.label.split(' · ')[0]!, x + w / 2 - 4, bottom + 18);
-      g.fillText((config.label.split(' · ')[1] ?? '').replace('auto-instrumentations', 'auto-instr.'), x - 6, bottom + 34);
+      g.fillText(
+        (config.label.split(' · ')[1] ?? '').replace('auto-instrumentations', 'auto-instr.'),
+        x - 6,
+        bottom + 34,
+      );
     });
   };
 
-  panel(20, 'Throughput relative to tracing off (higher is better)', (c) => c.ratio, 1.1, (v) => v.toFixed(2), [0.9, 0.95]);
+  panel(
+    20,
+    'Throughput relative to tracing off (higher is better)',
+    (c) => c.ratio,
+    1.1,
+    (v) => v.toFixed(2),
+    [0.9, 0.95],
+  );
   const p99Max = Math.max(...data.configs.flatMap((c) => c.p99Us).filter(Number.isFinite), 1) * 1.15;
-  panel(560, 'p99 latency at a fixed rate, µs (lower is better)', (c) => c.p99Us, p99Max, (v) => v.toFixed(0), []);
+  panel(
+    560,
+    'p99 latency at a fixed rate, µs (lower is better)',
+    (c) => c.p99Us,
+    p99Max,
+    (v) => v.toFixed(0),
+    [],
+  );
   return canvas.toBuffer('image/png');
 }

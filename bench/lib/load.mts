@@ -17,10 +17,19 @@ export interface Saturated {
  * connections (autocannon). By duration, not by count: autocannon notices a finished
  * count only on its one-second tick, which would round every figure to 12,000/N.
  */
-export async function saturate(url: string, headers: Record<string, string>, seconds: number, connections = 16): Promise<Saturated> {
+export async function saturate(
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+  connections = 16,
+): Promise<Saturated> {
   const result = await autocannon({ url, headers, connections, duration: seconds, pipelining: 1 });
   const requests = result.requests.total as number;
-  return { requestsPerSecond: requests / (result.duration as number), requests, errors: (result.errors as number) + (result.non2xx as number) };
+  return {
+    requestsPerSecond: requests / (result.duration as number),
+    requests,
+    errors: (result.errors as number) + (result.non2xx as number),
+  };
 }
 
 export interface Latencies {
@@ -30,20 +39,28 @@ export interface Latencies {
 }
 
 /** Requests at a steady rate well below saturation, timed one by one in microseconds. */
-export async function atFixedRate(url: string, headers: Record<string, string>, ratePerSecond: number, seconds: number): Promise<Latencies> {
+export async function atFixedRate(
+  url: string,
+  headers: Record<string, string>,
+  ratePerSecond: number,
+  seconds: number,
+): Promise<Latencies> {
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   const target = new URL(url);
   const times: number[] = [];
   const one = () =>
     new Promise<void>((resolve, reject) => {
       const started = performance.now();
-      const req = request({ host: target.hostname, port: target.port, path: target.pathname, headers, agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          times.push((performance.now() - started) * 1000);
-          resolve();
-        });
-      });
+      const req = request(
+        { host: target.hostname, port: target.port, path: target.pathname, headers, agent },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            times.push((performance.now() - started) * 1000);
+            resolve();
+          });
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -59,7 +76,11 @@ export async function atFixedRate(url: string, headers: Record<string, string>, 
   await Promise.all(pending);
   agent.destroy();
   times.sort((a, b) => a - b);
-  return { p50Us: times[Math.floor(times.length * 0.5)]!, p99Us: times[Math.floor(times.length * 0.99)]!, requests: times.length };
+  return {
+    p50Us: times[Math.floor(times.length * 0.5)]!,
+    p99Us: times[Math.floor(times.length * 0.99)]!,
+    requests: times.length,
+  };
 }
 
 export interface ChatLoad {
@@ -71,7 +92,12 @@ export interface ChatLoad {
 }
 
 /** `clients` sockets, each sending a message and waiting for the whole streamed reply, in a loop. */
-export async function chatRoundTrips(baseUrl: string, token: string, sessionIds: string[], seconds: number): Promise<ChatLoad> {
+export async function chatRoundTrips(
+  baseUrl: string,
+  token: string,
+  sessionIds: string[],
+  seconds: number,
+): Promise<ChatLoad> {
   const times: number[] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;

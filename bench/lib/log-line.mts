@@ -22,7 +22,10 @@ export function measureLogLine({ lines = 50_000, rounds = 7 } = {}): LogLineCost
   const { setRequestId } = require('../../backend/dist/telemetry/request-id.js');
 
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const logger = createLogger({ level: 'info', destination: pino.destination({ fd: openSync('/dev/null', 'w'), sync: true }) });
+  const logger = createLogger({
+    level: 'info',
+    destination: pino.destination({ fd: openSync('/dev/null', 'w'), sync: true }),
+  });
   const span = new TracerProvider().getTracer('bench').startSpan('bench');
   const inSpan = setRequestId(trace.setSpan(context.active(), span), '0f8fad5b-d9cb-469f-a165-70867728950e');
   const line = { method: 'GET', route: '/api/sessions/:sessionId', status: 200, duration_ms: 1.25 };

@@ -41,7 +41,11 @@ export interface ChartData {
 }
 
 /** Per round, the configuration's figure against A's in the same round: drift cancels out. */
-function againstA(results: RunResult[], config: ConfigName, figure: (run: RunResult, a: RunResult) => number): number[] {
+function againstA(
+  results: RunResult[],
+  config: ConfigName,
+  figure: (run: RunResult, a: RunResult) => number,
+): number[] {
   return results
     .filter((run) => run.config === config)
     .map((run) => {
@@ -50,7 +54,8 @@ function againstA(results: RunResult[], config: ConfigName, figure: (run: RunRes
     });
 }
 
-const of = (results: RunResult[], config: ConfigName, figure: (run: RunResult) => number) => results.filter((run) => run.config === config).map(figure);
+const of = (results: RunResult[], config: ConfigName, figure: (run: RunResult) => number) =>
+  results.filter((run) => run.config === config).map(figure);
 
 export function renderReport({
   results,
@@ -92,16 +97,31 @@ export function renderReport({
       spread(of(results, c, (r) => r.peakRssMiB)),
       c === 'A' ? '0' : spread(rssVsA(c)),
       spread(heapGrowth(c), 1),
-      spread(of(results, c, (r) => r.spansPerRequest), 2),
+      spread(
+        of(results, c, (r) => r.spansPerRequest),
+        2,
+      ),
     ].join(' | '),
   );
   const chatRows = configs.map((c) =>
     [
       LABELS[c],
-      spread(of(results, c, (r) => r.chatMessagesPerSecond), 1),
-      spread(of(results, c, (r) => r.chatP50Ms), 1),
-      spread(of(results, c, (r) => r.chatP99Ms), 1),
-      spread(of(results, c, (r) => r.spansPerChatMessage), 1),
+      spread(
+        of(results, c, (r) => r.chatMessagesPerSecond),
+        1,
+      ),
+      spread(
+        of(results, c, (r) => r.chatP50Ms),
+        1,
+      ),
+      spread(
+        of(results, c, (r) => r.chatP99Ms),
+        1,
+      ),
+      spread(
+        of(results, c, (r) => r.spansPerChatMessage),
+        1,
+      ),
     ].join(' | '),
   );
 
@@ -117,7 +137,9 @@ export function renderReport({
       .sort(([a], [b]) => Number(a) - Number(b))
       .map(([spans, traces]) => `${spans} spans × ${traces.toLocaleString('en')}`)
       .join(', ') || 'no traces';
-  const traceRows = (['B', 'C', 'D'] as ConfigName[]).map((c) => `| ${LABELS[c]} | ${describeSpread(spreadOverTraces(c))} |`);
+  const traceRows = (['B', 'C', 'D'] as ConfigName[]).map(
+    (c) => `| ${LABELS[c]} | ${describeSpread(spreadOverTraces(c))} |`,
+  );
 
   const m = (values: number[]) => median(values);
   // what metrics add: C (10%, metrics on) against E (10%, metrics off) of the same round
@@ -131,16 +153,36 @@ export function renderReport({
   const targets: Array<[string, string, boolean]> = [
     ['B/A throughput ≥ 0.90', m(ratio('B')).toFixed(2), m(ratio('B')) >= 0.9],
     ['C/A throughput ≥ 0.95', m(ratio('C')).toFixed(2), m(ratio('C')) >= 0.95],
-    ['added p50 latency at 200 req/s < 100 µs (B, C)', `${m(addedP50('B')).toFixed(0)} µs, ${m(addedP50('C')).toFixed(0)} µs`, m(addedP50('B')) < 100 && m(addedP50('C')) < 100],
-    ['metrics add < 10 µs server CPU per request (C − E, same round)', `${m(metricsCpuUs).toFixed(0)} µs`, m(metricsCpuUs) < 10],
-    ['peak RSS under load within 50 MiB of A (B)', `${m(rssVsA('B')) >= 0 ? '+' : ''}${m(rssVsA('B')).toFixed(0)} MiB`, m(rssVsA('B')) < 50],
+    [
+      'added p50 latency at 200 req/s < 100 µs (B, C)',
+      `${m(addedP50('B')).toFixed(0)} µs, ${m(addedP50('C')).toFixed(0)} µs`,
+      m(addedP50('B')) < 100 && m(addedP50('C')) < 100,
+    ],
+    [
+      'metrics add < 10 µs server CPU per request (C − E, same round)',
+      `${m(metricsCpuUs).toFixed(0)} µs`,
+      m(metricsCpuUs) < 10,
+    ],
+    [
+      'peak RSS under load within 50 MiB of A (B)',
+      `${m(rssVsA('B')) >= 0 ? '+' : ''}${m(rssVsA('B')).toFixed(0)} MiB`,
+      m(rssVsA('B')) < 50,
+    ],
     [
       `no heap growth after GC beyond 10 MB over ≥10,000 requests (B: ${minRequests.toLocaleString('en')} requests)`,
       `${m(heapGrowth('B')).toFixed(1)} MiB`,
       m(heapGrowth('B')) < 10 && minRequests >= 10_000,
     ],
-    ['every request of B and C in a trace of its own spans (one bucket each)', `${Object.keys(spreadOverTraces('B')).length} and ${Object.keys(spreadOverTraces('C')).length} bucket(s)`, Object.keys(spreadOverTraces('B')).length === 1 && Object.keys(spreadOverTraces('C')).length <= 1],
-    ['B clearly ahead of D (median B/A above every D/A)', `${m(ratio('B')).toFixed(2)} vs ≤ ${Math.max(...ratio('D')).toFixed(2)}`, m(ratio('B')) > Math.max(...ratio('D'))],
+    [
+      'every request of B and C in a trace of its own spans (one bucket each)',
+      `${Object.keys(spreadOverTraces('B')).length} and ${Object.keys(spreadOverTraces('C')).length} bucket(s)`,
+      Object.keys(spreadOverTraces('B')).length === 1 && Object.keys(spreadOverTraces('C')).length <= 1,
+    ],
+    [
+      'B clearly ahead of D (median B/A above every D/A)',
+      `${m(ratio('B')).toFixed(2)} vs ≤ ${Math.max(...ratio('D')).toFixed(2)}`,
+      m(ratio('B')) > Math.max(...ratio('D')),
+    ],
   ];
 
   const log = (values: number[]) => `${(median(values) / 1000).toFixed(2)} µs`;
@@ -199,6 +241,14 @@ ${errors > 0 ? `\n⚠️ ${errors} failed requests or chat replies during the ru
 `;
   return {
     markdown,
-    chart: { configs: configs.map((c) => ({ name: c, label: LABELS[c], ratio: c === 'A' ? of(results, c, () => 1) : ratio(c), p99Us: of(results, c, (r) => r.p99Us), addedP50Us: c === 'A' ? [0] : addedP50(c) })) },
+    chart: {
+      configs: configs.map((c) => ({
+        name: c,
+        label: LABELS[c],
+        ratio: c === 'A' ? of(results, c, () => 1) : ratio(c),
+        p99Us: of(results, c, (r) => r.p99Us),
+        addedP50Us: c === 'A' ? [0] : addedP50(c),
+      })),
+    },
   };
 }

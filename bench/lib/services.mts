@@ -35,7 +35,9 @@ const sink = createServer((req, res) => {
   }
   if (url.pathname === '/traces') {
     const wanted = Number(url.searchParams.get('phase'));
-    const ofPhase = new Map([...traces].filter(([, trace]) => trace.phase === wanted).map(([id, trace]) => [id, trace.spans]));
+    const ofPhase = new Map(
+      [...traces].filter(([, trace]) => trace.phase === wanted).map(([id, trace]) => [id, trace.spans]),
+    );
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(histogram(ofPhase)));
     return;
@@ -63,11 +65,18 @@ const sink = createServer((req, res) => {
 });
 
 function countJsonSpans(body: Buffer): number {
-  const parsed = JSON.parse(body.toString()) as { resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: unknown[] }> }> };
-  return (parsed.resourceSpans ?? []).reduce((sum, rs) => sum + (rs.scopeSpans ?? []).reduce((s, ss) => s + (ss.spans?.length ?? 0), 0), 0);
+  const parsed = JSON.parse(body.toString()) as {
+    resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: unknown[] }> }>;
+  };
+  return (parsed.resourceSpans ?? []).reduce(
+    (sum, rs) => sum + (rs.scopeSpans ?? []).reduce((s, ss) => s + (ss.spans?.length ?? 0), 0),
+    0,
+  );
 }
 
 await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
 const gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
-process.stdout.write(`${JSON.stringify({ sink: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, gemini: gemini.baseUrl })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ sink: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, gemini: gemini.baseUrl })}\n`,
+);
 process.on('SIGTERM', () => process.exit(0));

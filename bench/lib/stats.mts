@@ -15,5 +15,7 @@ export function percentile(values: number[], p: number): number {
 export function spread(values: number[], digits = 0): string {
   if (values.length === 0 || values.some((value) => Number.isNaN(value))) return 'n/a';
   const f = (value: number) => value.toFixed(digits);
-  return values.length === 1 ? f(values[0]!) : `${f(median(values))} (${f(Math.min(...values))}–${f(Math.max(...values))})`;
+  return values.length === 1
+    ? f(values[0]!)
+    : `${f(median(values))} (${f(Math.min(...values))}–${f(Math.max(...values))})`;
 }

@@ -1,5 +1,11 @@
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
-import { GEN_AI_PROVIDER_GEMINI, LangGraphTracingHandler, addUsage, traceAgentRun, type TokenUsage } from '../utils/ai-tracing';
+import {
+  GEN_AI_PROVIDER_GEMINI,
+  LangGraphTracingHandler,
+  addUsage,
+  traceAgentRun,
+  type TokenUsage,
+} from '../utils/ai-tracing';
 import { usageFromLangChain } from './model';
 import type { AgentConfiguration } from './configuration';
 import type { AgentGraph } from './graph';
@@ -37,7 +43,15 @@ function toMessages(history: AgentTurn[]): BaseMessage[] {
  * (`streamMode: messages`), sums the usage of every model call (`updates`), all inside
  * one `invoke_agent {agent}` span with node, model and tool spans below it.
  */
-export function createAgent({ graph, config, captureContent }: { graph: AgentGraph; config: AgentConfiguration; captureContent: boolean }): Agent {
+export function createAgent({
+  graph,
+  config,
+  captureContent,
+}: {
+  graph: AgentGraph;
+  config: AgentConfiguration;
+  captureContent: boolean;
+}): Agent {
   const tracing = new LangGraphTracingHandler({ captureContent });
 
   return {
@@ -67,19 +81,26 @@ export function createAgent({ graph, config, captureContent }: { graph: AgentGra
         for await (const [mode, payload] of stream as AsyncIterable<[string, unknown]>) {
           if (mode === 'messages') {
             const [message, metadata] = payload as [BaseMessage, { langgraph_node?: string }];
-            if (metadata.langgraph_node === 'agent' && typeof message.content === 'string' && message.content.length > 0) {
+            if (
+              metadata.langgraph_node === 'agent' &&
+              typeof message.content === 'string' &&
+              message.content.length > 0
+            ) {
               content += message.content;
               onDelta?.(message.content);
             }
           } else if (mode === 'updates') {
             const update = (payload as { agent?: { messages?: BaseMessage[] } }).agent;
             for (const message of update?.messages ?? []) {
-              const used = usageFromLangChain((message as { usage_metadata?: Parameters<typeof usageFromLangChain>[0] }).usage_metadata);
+              const used = usageFromLangChain(
+                (message as { usage_metadata?: Parameters<typeof usageFromLangChain>[0] }).usage_metadata,
+              );
               if (used !== undefined) usage = addUsage(usage, used);
             }
           }
         }
-        if (content.trim().length === 0) throw Object.assign(new Error('the model returned no text'), { name: 'EmptyReplyError' });
+        if (content.trim().length === 0)
+          throw Object.assign(new Error('the model returned no text'), { name: 'EmptyReplyError' });
         return { content, model: config.model, usage, costUsd: estimateCostUsd(config.model, usage)?.amount };
       });
     },

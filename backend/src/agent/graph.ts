@@ -18,7 +18,15 @@ function inNodeSpan(fn: (state: State, config: RunnableConfig) => Promise<Partia
  * The renovation agent: a model node with the tools bound, a tool node, and the usual
  * edge (tool calls → tools → back to the model; otherwise done).
  */
-export function buildAgentGraph({ model, tools, systemPrompt = SYSTEM_PROMPT }: { model: ChatModel; tools: StructuredToolInterface[]; systemPrompt?: string }) {
+export function buildAgentGraph({
+  model,
+  tools,
+  systemPrompt = SYSTEM_PROMPT,
+}: {
+  model: ChatModel;
+  tools: StructuredToolInterface[];
+  systemPrompt?: string;
+}) {
   const modelWithTools = model.bindTools(tools);
 
   async function callModel(state: State, config: RunnableConfig): Promise<Partial<State>> {

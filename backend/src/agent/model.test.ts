@@ -12,11 +12,19 @@ import { retryAfterSeconds } from './gemini-client';
 describe('usageFromLangChain', () => {
   it('when Gemini thought, then thinking tokens count as output and as reasoning', () => {
     // LangChain maps candidatesTokenCount to output_tokens and keeps thoughts only in the total
-    expect(usageFromLangChain({ input_tokens: 100, output_tokens: 10, total_tokens: 115 })).toEqual({ inputTokens: 100, outputTokens: 15, reasoningTokens: 5 });
+    expect(usageFromLangChain({ input_tokens: 100, output_tokens: 10, total_tokens: 115 })).toEqual({
+      inputTokens: 100,
+      outputTokens: 15,
+      reasoningTokens: 5,
+    });
   });
 
   it('when there is no total, then output is what LangChain reported', () => {
-    expect(usageFromLangChain({ input_tokens: 3, output_tokens: 4 })).toEqual({ inputTokens: 3, outputTokens: 4, reasoningTokens: 0 });
+    expect(usageFromLangChain({ input_tokens: 3, output_tokens: 4 })).toEqual({
+      inputTokens: 3,
+      outputTokens: 4,
+      reasoningTokens: 0,
+    });
     expect(usageFromLangChain(undefined)).toBeUndefined();
   });
 });
@@ -69,7 +77,13 @@ describe('serverOf', () => {
 
 describe('retryAfterSeconds', () => {
   it('when Gemini sends a RetryInfo detail, then its delay is the wait', () => {
-    const error = { status: 429, errorDetails: [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure' }, { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1.5s' }] };
+    const error = {
+      status: 429,
+      errorDetails: [
+        { '@type': 'type.googleapis.com/google.rpc.QuotaFailure' },
+        { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1.5s' },
+      ],
+    };
     expect(retryAfterSeconds(error)).toBe(1.5);
   });
 
@@ -125,7 +139,9 @@ describe('the traced model without streaming (in process, stand-in over HTTP)', 
     for (const [schema, name] of captured) {
       expect(genAISchemaErrors(schema, span!.attributes[name]), name).toEqual([]);
     }
-    expect(JSON.parse(span!.attributes['gen_ai.system_instructions'] as string)).toEqual([{ type: 'text', content: 'Be brief.' }]);
+    expect(JSON.parse(span!.attributes['gen_ai.system_instructions'] as string)).toEqual([
+      { type: 'text', content: 'Be brief.' },
+    ]);
     expect(JSON.parse(span!.attributes['gen_ai.input.messages'] as string)).toEqual([
       { role: 'user', parts: [{ type: 'text', content: 'How much for a 20 m2 attic?' }] },
     ]);
@@ -133,7 +149,14 @@ describe('the traced model without streaming (in process, stand-in over HTTP)', 
     expect(JSON.parse(span!.attributes['gen_ai.output.messages'] as string)).toEqual([
       {
         role: 'assistant',
-        parts: [{ type: 'tool_call', id: callId, name: 'estimate_renovation_cost', arguments: { room: 'attic', areaSqm: 20 } }],
+        parts: [
+          {
+            type: 'tool_call',
+            id: callId,
+            name: 'estimate_renovation_cost',
+            arguments: { room: 'attic', areaSqm: 20 },
+          },
+        ],
         finish_reason: 'tool_call',
       },
     ]);

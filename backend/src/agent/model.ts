@@ -142,7 +142,11 @@ function toolCallsOfChunk(chunk: ChatGenerationChunk): ChunkOutcome['toolCalls']
  * is not traced; the agent streams through `graph.stream`.)
  */
 class TracedChatGoogleGenerativeAI extends ChatGoogleGenerativeAI {
-  private readonly describe: (messages: BaseMessage[], stream: boolean, signal: AbortSignal | undefined) => AICallRequest;
+  private readonly describe: (
+    messages: BaseMessage[],
+    stream: boolean,
+    signal: AbortSignal | undefined,
+  ) => AICallRequest;
 
   constructor(options: ChatModelOptions) {
     const baseUrl = options.baseUrl?.replace(/\/+$/, '');
@@ -174,7 +178,11 @@ class TracedChatGoogleGenerativeAI extends ChatGoogleGenerativeAI {
     });
   }
 
-  override _generate(messages: BaseMessage[], options: this['ParsedCallOptions'], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
+  override _generate(
+    messages: BaseMessage[],
+    options: this['ParsedCallOptions'],
+    runManager?: CallbackManagerForLLMRun,
+  ): Promise<ChatResult> {
     return traceAICall(
       this.describe(messages, false, options.signal),
       () => super._generate(messages, options, runManager),
@@ -185,7 +193,9 @@ class TracedChatGoogleGenerativeAI extends ChatGoogleGenerativeAI {
         const raw = generation?.generationInfo?.finishReason as string | undefined;
         const finishReason = raw ? finishReasonFromGemini(raw, calledTools) : undefined;
         return {
-          usage: usageFromLangChain((generation?.message as { usage_metadata?: UsageMetadataLike } | undefined)?.usage_metadata),
+          usage: usageFromLangChain(
+            (generation?.message as { usage_metadata?: UsageMetadataLike } | undefined)?.usage_metadata,
+          ),
           finishReasons: finishReason ? [finishReason] : undefined,
           outputMessages: generation
             ? () => [{ role: 'assistant', parts: partsOf(generation.message), finish_reason: finishReason ?? 'stop' }]

@@ -7,14 +7,25 @@ import { findOwnedSession } from '../db/sessions';
 import { messages, renovationPrices, renovationSessions } from '../db/schema';
 import { runInTraceOf, toolTraceMetadata } from '../utils/ai-tracing';
 
-export const ROOMS = ['kitchen', 'bathroom', 'bedroom', 'living_room', 'hallway', 'basement', 'attic', 'garage', 'roof'] as const;
+export const ROOMS = [
+  'kitchen',
+  'bathroom',
+  'bedroom',
+  'living_room',
+  'hallway',
+  'basement',
+  'attic',
+  'garage',
+  'roof',
+] as const;
 export const FINISHES = ['basic', 'standard', 'premium'] as const;
 const INT4_MAX = 2_147_483_647;
 
 /** Who the agent works for: set by the chat service in `configurable`, never by the model. */
 function owner(config: RunnableConfig | undefined): { sessionId: string; userId: string } {
   const { sessionId, userId } = (config?.configurable ?? {}) as { sessionId?: unknown; userId?: unknown };
-  if (typeof sessionId !== 'string' || typeof userId !== 'string') throw new Error('the tool was called outside a chat session');
+  if (typeof sessionId !== 'string' || typeof userId !== 'string')
+    throw new Error('the tool was called outside a chat session');
   return { sessionId, userId };
 }
 
@@ -55,39 +66,47 @@ export function createAgentTools({ db }: { db: Database }): StructuredToolInterf
     }),
     described({
       name: 'get_session_details',
-      description: "Reads the renovation project: its title, description, budget (in euro cents) and how many messages it has.",
+      description:
+        'Reads the renovation project: its title, description, budget (in euro cents) and how many messages it has.',
       schema: z.object({}),
     }),
   );
 
   const estimateRenovationCost = tool(
-    inToolSpan(async (input: { room: (typeof ROOMS)[number]; areaSqm: number; finish?: (typeof FINISHES)[number] | undefined }, config) => {
-      const { sessionId, userId } = owner(config);
-      if (!(input.areaSqm > 0 && input.areaSqm <= 10_000)) throw new Error('areaSqm must be more than 0 and at most 10000');
-      const finish = input.finish ?? 'standard';
-      const [price] = await db
-        .select()
-        .from(renovationPrices)
-        .where(and(eq(renovationPrices.room, input.room), eq(renovationPrices.finish, finish)))
-        .limit(1);
-      if (price === undefined) throw new Error(`no price for ${input.room} (${finish})`);
-      const session = await loadSession(sessionId, userId);
-      const totalCents = Math.round(input.areaSqm * price.costPerSqmCents + price.fixedCostCents);
-      return JSON.stringify({
-        room: input.room,
-        finish,
-        areaSqm: input.areaSqm,
-        perSqmCents: price.costPerSqmCents,
-        fixedCents: price.fixedCostCents,
-        totalCents,
-        currency: price.currency,
-        budgetCents: session.budgetCents,
-        withinBudget: session.budgetCents === null ? null : totalCents <= session.budgetCents,
-      });
-    }),
+    inToolSpan(
+      async (
+        input: { room: (typeof ROOMS)[number]; areaSqm: number; finish?: (typeof FINISHES)[number] | undefined },
+        config,
+      ) => {
+        const { sessionId, userId } = owner(config);
+        if (!(input.areaSqm > 0 && input.areaSqm <= 10_000))
+          throw new Error('areaSqm must be more than 0 and at most 10000');
+        const finish = input.finish ?? 'standard';
+        const [price] = await db
+          .select()
+          .from(renovationPrices)
+          .where(and(eq(renovationPrices.room, input.room), eq(renovationPrices.finish, finish)))
+          .limit(1);
+        if (price === undefined) throw new Error(`no price for ${input.room} (${finish})`);
+        const session = await loadSession(sessionId, userId);
+        const totalCents = Math.round(input.areaSqm * price.costPerSqmCents + price.fixedCostCents);
+        return JSON.stringify({
+          room: input.room,
+          finish,
+          areaSqm: input.areaSqm,
+          perSqmCents: price.costPerSqmCents,
+          fixedCents: price.fixedCostCents,
+          totalCents,
+          currency: price.currency,
+          budgetCents: session.budgetCents,
+          withinBudget: session.budgetCents === null ? null : totalCents <= session.budgetCents,
+        });
+      },
+    ),
     described({
       name: 'estimate_renovation_cost',
-      description: "Estimates the cost of renovating a room from the app's price table (labour and materials, euros), and compares it with the project's budget.",
+      description:
+        "Estimates the cost of renovating a room from the app's price table (labour and materials, euros), and compares it with the project's budget.",
       schema: z.object({
         room: z.enum(ROOMS).describe('The room or part of the house.'),
         areaSqm: z.number().describe('Floor area in square metres.'),

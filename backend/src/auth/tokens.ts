@@ -33,7 +33,8 @@ export function createTokenVerifier(secret: Uint8Array, { issuer, audience }: To
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, secret, options);
-        if (typeof payload.sub === 'string' && payload.sub.length > 0 && payload.sub.length <= MAX_SUBJECT_LENGTH) return payload.sub;
+        if (typeof payload.sub === 'string' && payload.sub.length > 0 && payload.sub.length <= MAX_SUBJECT_LENGTH)
+          return payload.sub;
       } catch (error) {
         throw new AppError('UNAUTHORIZED', 'the bearer token is invalid or expired', { cause: error });
       }
@@ -60,7 +61,13 @@ export async function signToken(
  * once into DATA_DIR, so the server and `npm run token` agree and no well-known
  * development secret exists.
  */
-export async function resolveJwtSecret({ jwtSecret, dataDir }: { jwtSecret: string | undefined; dataDir: string }): Promise<{
+export async function resolveJwtSecret({
+  jwtSecret,
+  dataDir,
+}: {
+  jwtSecret: string | undefined;
+  dataDir: string;
+}): Promise<{
   secret: Uint8Array;
   generated: string | undefined;
 }> {

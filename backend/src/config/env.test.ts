@@ -18,8 +18,18 @@ describe('parseEnv', () => {
   });
 
   it('when values are given, then they are parsed to their types', () => {
-    const env = parseEnv({ PORT: '8080', OTEL_SDK_DISABLED: 'true', OTEL_TRACES_SAMPLER_ARG: '0.25', OTEL_LOG_LEVEL: 'DEBUG' });
-    expect(env).toMatchObject({ PORT: 8080, OTEL_SDK_DISABLED: true, OTEL_TRACES_SAMPLER_ARG: 0.25, OTEL_LOG_LEVEL: 'debug' });
+    const env = parseEnv({
+      PORT: '8080',
+      OTEL_SDK_DISABLED: 'true',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+      OTEL_LOG_LEVEL: 'DEBUG',
+    });
+    expect(env).toMatchObject({
+      PORT: 8080,
+      OTEL_SDK_DISABLED: true,
+      OTEL_TRACES_SAMPLER_ARG: 0.25,
+      OTEL_LOG_LEVEL: 'debug',
+    });
   });
 
   it.each([
@@ -101,7 +111,9 @@ describe('parseEnv', () => {
 
   it('when an endpoint that is not a URL carries credentials, then the warning leaves them out', () => {
     const { warnings } = parseEnvWithWarnings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:hunter2@otel:4318' });
-    expect(warnings[0]!.message).toMatch(/^OTEL_EXPORTER_OTLP_ENDPOINT="\[REDACTED\]@otel:4318" is not an absolute URL/);
+    expect(warnings[0]!.message).toMatch(
+      /^OTEL_EXPORTER_OTLP_ENDPOINT="\[REDACTED\]@otel:4318" is not an absolute URL/,
+    );
   });
 
   it('when OTEL_EXPORTER_OTLP_HEADERS is malformed, then the warning names the variable but never the value', () => {
@@ -112,7 +124,12 @@ describe('parseEnv', () => {
   });
 
   it('when NODE_ENV=production has them, then it parses', () => {
-    const env = parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/app', JWT_SECRET: 'x'.repeat(32), GEMINI_API_KEY: 'key' });
+    const env = parseEnv({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/app',
+      JWT_SECRET: 'x'.repeat(32),
+      GEMINI_API_KEY: 'key',
+    });
     expect(env.NODE_ENV).toBe('production');
   });
 
@@ -127,11 +144,16 @@ describe('parseEnv', () => {
     // content goes on spans only: no GenAI events are emitted, so there is nowhere to put it
     ['EVENT_ONLY', false],
   ])('when OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=%s, then content capture is %s', (value, on) => {
-    expect(parseEnv({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: value }).OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT).toBe(on);
+    expect(
+      parseEnv({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: value })
+        .OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+    ).toBe(on);
   });
 
   it('when OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT is unknown, then a warning names it and capture stays off', () => {
-    const { env, warnings } = parseEnvWithWarnings({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'yes please' });
+    const { env, warnings } = parseEnvWithWarnings({
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'yes please',
+    });
     expect(env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT).toBe(false);
     expect(warnings).toEqual([
       {
@@ -142,7 +164,9 @@ describe('parseEnv', () => {
   });
 
   it('when OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental, then it is accepted', () => {
-    expect(parseEnv({ OTEL_SEMCONV_STABILITY_OPT_IN: 'gen_ai_latest_experimental' }).OTEL_SEMCONV_STABILITY_OPT_IN).toBe('gen_ai_latest_experimental');
+    expect(
+      parseEnv({ OTEL_SEMCONV_STABILITY_OPT_IN: 'gen_ai_latest_experimental' }).OTEL_SEMCONV_STABILITY_OPT_IN,
+    ).toBe('gen_ai_latest_experimental');
   });
 
   it('when the schema is listed, then every variable has a description for the README', () => {

@@ -43,7 +43,8 @@ export const otelBool = (name: string, description: string) =>
       if (blank(value)) return false;
       const normalized = value.trim().toLowerCase();
       if (normalized === 'true') return true;
-      if (normalized !== 'false') warnEnv(name, `${name}="${value}" is not a boolean (only true or false, any case); using false`);
+      if (normalized !== 'false')
+        warnEnv(name, `${name}="${value}" is not a boolean (only true or false, any case); using false`);
       return false;
     })
     .describe(description);
@@ -89,7 +90,14 @@ export const otelList = <const T extends string>(
     .optional()
     .transform((value): T[] => {
       if (blank(value)) return [...fallback];
-      const names = [...new Set(value.split(',').map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== ''))];
+      const names = [
+        ...new Set(
+          value
+            .split(',')
+            .map((entry) => entry.trim().toLowerCase())
+            .filter((entry) => entry !== ''),
+        ),
+      ];
       const known = names.filter((entry): entry is T => (values as readonly string[]).includes(entry));
       for (const entry of names.filter((entry) => !(values as readonly string[]).includes(entry))) {
         const why = unsupported[entry] ?? `expected ${values.join(', ')}`;
@@ -105,7 +113,12 @@ export const otelList = <const T extends string>(
     .describe(description);
 
 /** An integer in [min, max]; otherwise a warning and `fallback` (undefined: the SDK's own default). */
-export const otelInt = <F extends number | undefined>(name: string, fallback: F, description: string, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) =>
+export const otelInt = <F extends number | undefined>(
+  name: string,
+  fallback: F,
+  description: string,
+  { min = 0, max = Number.MAX_SAFE_INTEGER } = {},
+) =>
   z
     .string()
     .optional()
@@ -113,7 +126,10 @@ export const otelInt = <F extends number | undefined>(name: string, fallback: F,
       if (blank(value)) return fallback;
       const parsed = Number(value.trim());
       if (Number.isInteger(parsed) && parsed >= min && parsed <= max) return parsed;
-      warnEnv(name, `${name}="${value}" is not an integer between ${min} and ${max}; using ${fallback ?? 'the SDK default'}`);
+      warnEnv(
+        name,
+        `${name}="${value}" is not an integer between ${min} and ${max}; using ${fallback ?? 'the SDK default'}`,
+      );
       return fallback;
     })
     .describe(description);
@@ -148,7 +164,12 @@ export const otelHeaders = (name: string, description: string) =>
       const entries = value.split(',');
       entries.forEach((entry, index) => {
         const separator = entry.indexOf('=');
-        if (entry.trim() === '' || separator <= 0 || entry.slice(0, separator).trim() === '' || /\s/.test(entry.slice(0, separator).trim())) {
+        if (
+          entry.trim() === '' ||
+          separator <= 0 ||
+          entry.slice(0, separator).trim() === '' ||
+          /\s/.test(entry.slice(0, separator).trim())
+        ) {
           warnEnv(
             name,
             `${name} is malformed: entry ${index + 1} of ${entries.length} is not key=value (expected key1=value1,key2=value2, ` +

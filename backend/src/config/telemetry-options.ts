@@ -25,14 +25,24 @@ export const UNTRACED_PATHS = ['/health', '/ready', '/socket.io/'] as const;
 function packageVersion(): string {
   try {
     // backend/src/config or backend/dist/config → the package root
-    const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { version?: string };
+    const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as {
+      version?: string;
+    };
     return manifest.version ?? '0.0.0';
   } catch {
     return '0.0.0';
   }
 }
 
-const PINO_LEVELS: Record<string, string> = { none: 'silent', error: 'error', warn: 'warn', info: 'info', debug: 'debug', verbose: 'trace', all: 'trace' };
+const PINO_LEVELS: Record<string, string> = {
+  none: 'silent',
+  error: 'error',
+  warn: 'warn',
+  info: 'info',
+  debug: 'debug',
+  verbose: 'trace',
+  all: 'trace',
+};
 
 /** OpenTelemetry's diagnostics get their own level (OTEL_LOG_LEVEL), whatever LOG_LEVEL says, on the same stream. */
 export function createDiagLogger(logger: Logger, otelLogLevel: string): Logger {
@@ -62,7 +72,8 @@ export function telemetryOptionsFromEnv(
   const serviceName = env.OTEL_SERVICE_NAME ?? resourceAttributes[ATTR_SERVICE_NAME] ?? defaultServiceName;
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
   // production lowers the default sampler and ratio; the start-up line says so when either default is in use
-  const productionDefault = production && (env.OTEL_TRACES_SAMPLER === undefined || env.OTEL_TRACES_SAMPLER_ARG === undefined);
+  const productionDefault =
+    production && (env.OTEL_TRACES_SAMPLER === undefined || env.OTEL_TRACES_SAMPLER_ARG === undefined);
   let maxExportBatchSize = env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE;
   if (maxExportBatchSize > env.OTEL_BSP_MAX_QUEUE_SIZE) {
     diagLogger.warn(
@@ -71,7 +82,9 @@ export function telemetryOptionsFromEnv(
     );
     maxExportBatchSize = env.OTEL_BSP_MAX_QUEUE_SIZE;
   }
-  const enabled = env.OTEL_NODE_ENABLED_INSTRUMENTATIONS.filter((name) => !env.OTEL_NODE_DISABLED_INSTRUMENTATIONS.includes(name));
+  const enabled = env.OTEL_NODE_ENABLED_INSTRUMENTATIONS.filter(
+    (name) => !env.OTEL_NODE_DISABLED_INSTRUMENTATIONS.includes(name),
+  );
   return {
     disabled: env.OTEL_SDK_DISABLED,
     resource: {
@@ -92,7 +105,8 @@ export function telemetryOptionsFromEnv(
       ratio: env.OTEL_TRACES_SAMPLER_ARG ?? (production ? 0.1 : 1),
       defaultedBy: productionDefault ? 'NODE_ENV=production' : undefined,
       trustedPerSecond: env.TRACE_TRUSTED_SAMPLES_PER_SECOND,
-      trustedBurst: env.TRACE_TRUSTED_SAMPLES_BURST === -1 ? env.TRACE_TRUSTED_SAMPLES_PER_SECOND : env.TRACE_TRUSTED_SAMPLES_BURST,
+      trustedBurst:
+        env.TRACE_TRUSTED_SAMPLES_BURST === -1 ? env.TRACE_TRUSTED_SAMPLES_PER_SECOND : env.TRACE_TRUSTED_SAMPLES_BURST,
       trustedEdge: env.TRACE_TRUSTED_EDGE,
     },
     buffer: { maxSpans: env.TRACE_EXPORT_BUFFER_SPANS, maxRetryDelayMs: env.TRACE_EXPORT_RETRY_MAX_DELAY_MS },

@@ -34,16 +34,33 @@ const MIGRATIONS_FOLDER = path.resolve(__dirname, '../../drizzle');
  */
 export class ContextPreservingPool extends pg.Pool {
   override connect(): Promise<pg.PoolClient>;
-  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): void;
-  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<pg.PoolClient> | undefined {
+  override connect(
+    callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void,
+  ): void;
+  override connect(
+    callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void,
+  ): Promise<pg.PoolClient> | undefined {
     if (callback === undefined) return super.connect();
     super.connect(AsyncResource.bind(callback));
     return undefined;
   }
 }
 
-export function createDatabase({ connectionString, max, logger }: { connectionString: string; max: number; logger: Logger }): DatabaseHandle {
-  const pool = new ContextPreservingPool({ connectionString, max, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+export function createDatabase({
+  connectionString,
+  max,
+  logger,
+}: {
+  connectionString: string;
+  max: number;
+  logger: Logger;
+}): DatabaseHandle {
+  const pool = new ContextPreservingPool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
   // An idle client losing its connection emits here; unhandled it would crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
   let closing: Promise<void> | undefined;

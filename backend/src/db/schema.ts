@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { char, check, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  char,
+  check,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -56,7 +68,9 @@ export const payments = pgTable(
     userId: text('user_id').notNull(),
     amountCents: integer('amount_cents').notNull(),
     currency: char('currency', { length: 3 }).notNull(),
-    status: text('status', { enum: ['pending', 'succeeded', 'failed'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'succeeded', 'failed'] })
+      .notNull()
+      .default('pending'),
     ...timestamps,
   },
   (table) => [
@@ -75,7 +89,9 @@ export const planJobs = pgTable(
       .notNull()
       .references(() => renovationSessions.id, { onDelete: 'cascade' }),
     userId: text('user_id').notNull(),
-    status: text('status', { enum: ['queued', 'active', 'completed', 'failed'] }).notNull().default('queued'),
+    status: text('status', { enum: ['queued', 'active', 'completed', 'failed'] })
+      .notNull()
+      .default('queued'),
     attempts: integer('attempts').notNull().default(0),
     error: text('error'),
     planId: uuid('plan_id'),

@@ -7,7 +7,11 @@ import { renovationSessions, type RenovationSession } from './schema';
  * someone else (the two are not told apart, so ids do not leak): the one ownership query
  * the HTTP API and the agent's tools share.
  */
-export async function findOwnedSession(db: Database, userId: string, sessionId: string): Promise<RenovationSession | undefined> {
+export async function findOwnedSession(
+  db: Database,
+  userId: string,
+  sessionId: string,
+): Promise<RenovationSession | undefined> {
   const [session] = await db
     .select()
     .from(renovationSessions)

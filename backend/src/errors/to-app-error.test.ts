@@ -14,7 +14,9 @@ describe('toAppError', () => {
   });
 
   it('when validation fails, then the client gets 400 with every problem and its path', () => {
-    const result = z.strictObject({ title: z.string().min(1), budgetCents: z.number().int() }).safeParse({ title: '', budgetCents: 1.5 });
+    const result = z
+      .strictObject({ title: z.string().min(1), budgetCents: z.number().int() })
+      .safeParse({ title: '', budgetCents: 1.5 });
     const error = toAppError(result.error);
     expect(error.status).toBe(400);
     expect(error.toBody().error.code).toBe('VALIDATION_FAILED');

@@ -17,7 +17,10 @@ function codeForStatus(status: number): ErrorCode | undefined {
   return (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).find((code) => ERROR_CATALOGUE[code].status === status);
 }
 
-export function describeZodError(error: ZodError): { message: string; details: Array<{ path: string; message: string }> } {
+export function describeZodError(error: ZodError): {
+  message: string;
+  details: Array<{ path: string; message: string }>;
+} {
   const details = error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
   const message = details.map(({ path, message }) => (path ? `${path}: ${message}` : message)).join('; ');
   return { message, details };
@@ -42,11 +45,18 @@ export function toAppError(error: unknown): AppError {
       return new AppError(codeForStatus(status) ?? 'VALIDATION_FAILED', undefined, { cause: error });
     }
   }
-  if (isDatabaseUnavailable(error)) return new AppError('SERVICE_UNAVAILABLE', 'the database is unavailable; try again shortly', { cause: error });
+  if (isDatabaseUnavailable(error))
+    return new AppError('SERVICE_UNAVAILABLE', 'the database is unavailable; try again shortly', { cause: error });
   // SQLSTATE class 22 (data exception): a value the database cannot store, such as a NUL character
-  const sqlState = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code ?? (error as { code?: unknown } | undefined)?.code;
+  const sqlState =
+    (error as { cause?: { code?: unknown } } | undefined)?.cause?.code ??
+    (error as { code?: unknown } | undefined)?.code;
   if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
-    return new AppError('VALIDATION_FAILED', 'the request contains a value that cannot be stored (for example a NUL character)', { cause: error });
+    return new AppError(
+      'VALIDATION_FAILED',
+      'the request contains a value that cannot be stored (for example a NUL character)',
+      { cause: error },
+    );
   }
   return new AppError('INTERNAL', undefined, { cause: error });
 }

@@ -41,7 +41,9 @@ export function trackRequests(server: Server): RequestTracker {
   return {
     async settle(until) {
       const now = [...open];
-      await withDeadline(Promise.all(now.map((res) => (open.has(res) ? once(res, 'close') : undefined))), until, { keepAlive: true });
+      await withDeadline(Promise.all(now.map((res) => (open.has(res) ? once(res, 'close') : undefined))), until, {
+        keepAlive: true,
+      });
       return now.filter((res) => open.has(res)).length;
     },
   };

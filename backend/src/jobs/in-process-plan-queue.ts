@@ -13,7 +13,15 @@ import { reportError } from '../errors/report';
  * renovation-plans`), so a trace reads the same either way. What differs is where the
  * work runs and that a job still waiting is lost if the process dies (no Redis to keep it).
  */
-export function createInProcessPlanQueue({ handlers, retry, logger }: { handlers: PlanJobHandlers; retry: RetryPolicy; logger: Logger }): PlanQueue {
+export function createInProcessPlanQueue({
+  handlers,
+  retry,
+  logger,
+}: {
+  handlers: PlanJobHandlers;
+  retry: RetryPolicy;
+  logger: Logger;
+}): PlanQueue {
   const running = new Set<Promise<void>>();
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
@@ -38,8 +46,15 @@ export function createInProcessPlanQueue({ handlers, retry, logger }: { handlers
           }, delay);
           timers.add(timer);
         } else {
-          reportError(logger, error, { message: 'plan job failed for good', fields: { jobId, attempts: number }, toClientError: toAgentError, always: true });
-          await handlers.failed(job, error).catch((failure: unknown) => logger.error({ err: failure, jobId }, 'could not record the failed plan job'));
+          reportError(logger, error, {
+            message: 'plan job failed for good',
+            fields: { jobId, attempts: number },
+            toClientError: toAgentError,
+            always: true,
+          });
+          await handlers
+            .failed(job, error)
+            .catch((failure: unknown) => logger.error({ err: failure, jobId }, 'could not record the failed plan job'));
         }
         throw error;
       }
@@ -63,7 +78,11 @@ export function createInProcessPlanQueue({ handlers, retry, logger }: { handlers
       closed = true;
       stopObserving();
       for (const timer of timers) clearTimeout(timer);
-      if (timers.size > 0) logger.warn({ waiting: timers.size }, 'plan jobs waiting for a retry are dropped at shutdown (no Redis to keep them)');
+      if (timers.size > 0)
+        logger.warn(
+          { waiting: timers.size },
+          'plan jobs waiting for a retry are dropped at shutdown (no Redis to keep them)',
+        );
       await withDeadline(Promise.allSettled([...running]), deadline);
     },
   };

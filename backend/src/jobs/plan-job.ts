@@ -41,10 +41,20 @@ export function createPlanJobHandlers({
     async run(job) {
       await plans.markActive(job.id, job.attempt);
       const history = await chat.history(job.sessionId);
-      const reply = await agent.reply({ sessionId: job.sessionId, userId: job.userId, history: [...history, { role: 'user', content: PLAN_REQUEST }] });
+      const reply = await agent.reply({
+        sessionId: job.sessionId,
+        userId: job.userId,
+        history: [...history, { role: 'user', content: PLAN_REQUEST }],
+      });
       const planId = await plans.storePlan(
         { jobId: job.id, sessionId: job.sessionId, userId: job.userId },
-        { content: reply.content, model: reply.model, inputTokens: reply.usage.inputTokens, outputTokens: reply.usage.outputTokens, costUsd: reply.costUsd },
+        {
+          content: reply.content,
+          model: reply.model,
+          inputTokens: reply.usage.inputTokens,
+          outputTokens: reply.usage.outputTokens,
+          costUsd: reply.costUsd,
+        },
       );
       notifier.notifyUser(job.userId, 'plan:ready', { sessionId: job.sessionId, planId, jobId: job.id });
       return { planId };
@@ -54,7 +64,12 @@ export function createPlanJobHandlers({
       // what the user may read (GET …/plan): the code and its generic message; the cause is in the log and the span
       const appError = toAgentError(error);
       await plans.markFailed(job.id, job.attempt, `${appError.code}: ${appError.message}`);
-      notifier.notifyUser(job.userId, 'plan:failed', { sessionId: job.sessionId, jobId: job.id, code: appError.code, message: appError.message });
+      notifier.notifyUser(job.userId, 'plan:failed', {
+        sessionId: job.sessionId,
+        jobId: job.id,
+        code: appError.code,
+        message: appError.message,
+      });
     },
   };
 }

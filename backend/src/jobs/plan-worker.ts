@@ -32,18 +32,40 @@ function runOf(job: Job<PlanJobData>): PlanJobRun {
  * adds the attempt and the failure to it). A job whose worker died is taken over by the
  * stalled-job checker and runs again.
  */
-export function createPlanWorker({ connection, prefix, telemetry, handlers, logger, concurrency, lockDurationMs, stalledIntervalMs }: PlanWorkerOptions) {
+export function createPlanWorker({
+  connection,
+  prefix,
+  telemetry,
+  handlers,
+  logger,
+  concurrency,
+  lockDurationMs,
+  stalledIntervalMs,
+}: PlanWorkerOptions) {
   // Constructed outside any trace: the worker's polling loop inherits the context it is built in.
-  const worker = outsideAnyTrace(() =>
-    new Worker<PlanJobData>(
-      PLAN_QUEUE,
-      async (job) => {
-        const run = runOf(job);
-        const traced = { ...run, name: PLAN_JOB, queue: PLAN_QUEUE, stalledRecovery: (job.stalledCounter ?? 0) > 0 };
-        return traceBullmqJob(traced, () => run.attempt < (job.opts.attempts ?? 1), () => handlers.run(run));
-      },
-      { connection, prefix, telemetry, concurrency, lockDuration: lockDurationMs, stalledInterval: stalledIntervalMs, maxStalledCount: 2 },
-    ),
+  const worker = outsideAnyTrace(
+    () =>
+      new Worker<PlanJobData>(
+        PLAN_QUEUE,
+        async (job) => {
+          const run = runOf(job);
+          const traced = { ...run, name: PLAN_JOB, queue: PLAN_QUEUE, stalledRecovery: (job.stalledCounter ?? 0) > 0 };
+          return traceBullmqJob(
+            traced,
+            () => run.attempt < (job.opts.attempts ?? 1),
+            () => handlers.run(run),
+          );
+        },
+        {
+          connection,
+          prefix,
+          telemetry,
+          concurrency,
+          lockDuration: lockDurationMs,
+          stalledInterval: stalledIntervalMs,
+          maxStalledCount: 2,
+        },
+      ),
   );
 
   // Failure reports still being written, so shutdown can wait for them.
@@ -51,8 +73,17 @@ export function createPlanWorker({ connection, prefix, telemetry, handlers, logg
   const reportFailure = (job: Job<PlanJobData>, error: unknown) => {
     // by now the failed run is counted in attemptsMade
     const run = { ...runOf(job), attempt: Math.max(job.attemptsStarted ?? 0, job.attemptsMade) };
-    reportError(logger, error, { message: 'plan job failed for good', fields: { jobId: job.id, attempts: run.attempt }, toClientError: toAgentError, always: true });
-    const report = handlers.failed(run, error).catch((failure: unknown) => logger.error({ err: failure, jobId: job.id }, 'could not record the failed plan job'));
+    reportError(logger, error, {
+      message: 'plan job failed for good',
+      fields: { jobId: job.id, attempts: run.attempt },
+      toClientError: toAgentError,
+      always: true,
+    });
+    const report = handlers
+      .failed(run, error)
+      .catch((failure: unknown) =>
+        logger.error({ err: failure, jobId: job.id }, 'could not record the failed plan job'),
+      );
     reporting.add(report);
     void report.finally(() => reporting.delete(report));
   };
@@ -61,7 +92,10 @@ export function createPlanWorker({ connection, prefix, telemetry, handlers, logg
     if (!job) return;
     // 'failed' fires after every failed attempt; finishedOn is set only after the last
     if (job.finishedOn === undefined) {
-      logger.warn({ err: error, jobId: job.id, attempt: job.attemptsMade, attempts: job.opts.attempts }, 'plan job failed; BullMQ will retry it');
+      logger.warn(
+        { err: error, jobId: job.id, attempt: job.attemptsMade, attempts: job.opts.attempts },
+        'plan job failed; BullMQ will retry it',
+      );
       return;
     }
     reportFailure(job, error);
@@ -74,7 +108,8 @@ export function createPlanWorker({ connection, prefix, telemetry, handlers, logg
     logger.warn({ jobId }, 'plan job stalled (its worker died or hung)');
     void Job.fromId<PlanJobData>(lookup, jobId)
       .then(async (job) => {
-        if (job && (await job.isFailed())) reportFailure(job, new Error(job.failedReason || 'the job stalled too many times'));
+        if (job && (await job.isFailed()))
+          reportFailure(job, new Error(job.failedReason || 'the job stalled too many times'));
       })
       .catch((error: unknown) => logger.warn({ err: error, jobId }, 'could not look up a stalled plan job'));
   });

@@ -23,7 +23,6 @@ export interface ChatHandlerDeps {
   work: { isDraining(): boolean; track<T>(promise: Promise<T>): Promise<T> };
 }
 
-
 /**
  * `chat:user_message {sessionId, content}` with an optional ack: `{ok:true, messageId}`
  * once the user's message is stored; then `chat:assistant_chunk` while the model
@@ -31,7 +30,10 @@ export interface ChatHandlerDeps {
  * `chat:error {sessionId, code, message}`. Errors before the ack are thrown and become
  * `{ok:false, error}` (see dispatch.ts); the socket always stays usable.
  */
-export function chatUserMessageHandler(socket: Socket, { chat, budget, logger, maxConcurrentReplies, work }: ChatHandlerDeps) {
+export function chatUserMessageHandler(
+  socket: Socket,
+  { chat, budget, logger, maxConcurrentReplies, work }: ChatHandlerDeps,
+) {
   let inProgress = 0;
   const abort = new AbortController();
   // a plain abort (an AbortError): the Gemini SDK reports a custom reason as a stream failure
@@ -39,9 +41,11 @@ export function chatUserMessageHandler(socket: Socket, { chat, budget, logger, m
 
   return async function onUserMessage(payload: unknown, reply: Reply): Promise<void> {
     const userId = socket.data.userId as string;
-    if (work.isDraining()) throw new AppError('SERVICE_UNAVAILABLE', 'the server is restarting; send the message again in a moment');
+    if (work.isDraining())
+      throw new AppError('SERVICE_UNAVAILABLE', 'the server is restarting; send the message again in a moment');
     const input = userMessageSchema.parse(payload);
-    if (inProgress >= maxConcurrentReplies) throw new AppError('RATE_LIMITED', 'wait for the current reply before sending another message');
+    if (inProgress >= maxConcurrentReplies)
+      throw new AppError('RATE_LIMITED', 'wait for the current reply before sending another message');
     inProgress += 1;
     try {
       await work.track(
@@ -54,7 +58,8 @@ export function chatUserMessageHandler(socket: Socket, { chat, budget, logger, m
               userId,
               sessionId: input.sessionId,
               signal: abort.signal,
-              onDelta: (delta, assistantId) => socket.emit('chat:assistant_chunk', { sessionId: input.sessionId, messageId: assistantId, delta }),
+              onDelta: (delta, assistantId) =>
+                socket.emit('chat:assistant_chunk', { sessionId: input.sessionId, messageId: assistantId, delta }),
             });
             socket.emit('chat:assistant_message', {
               sessionId: input.sessionId,
@@ -65,14 +70,20 @@ export function chatUserMessageHandler(socket: Socket, { chat, budget, logger, m
           } catch (error) {
             if (abort.signal.aborted) {
               // a client that leaves mid-reply is ordinary: nobody to tell, nothing failed
-              logger.info({ sessionId: input.sessionId, user_id: userId }, 'chat reply cancelled: the client disconnected');
+              logger.info(
+                { sessionId: input.sessionId, user_id: userId },
+                'chat reply cancelled: the client disconnected',
+              );
               return;
             }
             const appError = toAgentError(error);
             reply.error(input.sessionId, appError);
             if (isBudgetRefusal(appError)) {
               annotateActiveSpan({ [ATTR_ERROR_TYPE]: appError.code });
-              logger.warn({ code: appError.code, sessionId: input.sessionId, user_id: userId, ...appError.details }, 'AI budget exceeded: reply refused');
+              logger.warn(
+                { code: appError.code, sessionId: input.sessionId, user_id: userId, ...appError.details },
+                'AI budget exceeded: reply refused',
+              );
             } else {
               logger.warn({ err: error, code: appError.code, sessionId: input.sessionId }, 'chat reply failed');
             }

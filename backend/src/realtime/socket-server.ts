@@ -32,7 +32,8 @@ export const SOCKET_TRANSPORT_LIMIT_BYTES = 1024 * 1024;
 const EVENTS = new Set(['chat:user_message']);
 
 function byteLength(data: unknown): number {
-  if (typeof data === 'string') return data.length * 3 <= SOCKET_MESSAGE_LIMIT_BYTES ? data.length : Buffer.byteLength(data);
+  if (typeof data === 'string')
+    return data.length * 3 <= SOCKET_MESSAGE_LIMIT_BYTES ? data.length : Buffer.byteLength(data);
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
   return 0;
 }
@@ -73,14 +74,18 @@ function bearer(socket: Socket): string | undefined {
  * as HTTP; a missing or bad one is refused with `unauthorized`), the tracing
  * middleware, and the chat events. Unstarted: it serves once the HTTP server listens.
  */
-export function buildSocketServer(httpServer: HttpServer, { verifier, chat, budget, logger, allowedOrigin, maxConcurrentReplies = 2 }: SocketServerDeps) {
+export function buildSocketServer(
+  httpServer: HttpServer,
+  { verifier, chat, budget, logger, allowedOrigin, maxConcurrentReplies = 2 }: SocketServerDeps,
+) {
   const io = new Server(httpServer, {
     serveClient: false,
     maxHttpBufferSize: SOCKET_TRANSPORT_LIMIT_BYTES,
     // CORS headers serve the polling transport; a WebSocket is not subject to CORS, so
     // the Origin of every handshake is checked here as well
     cors: { origin: (origin, callback) => callback(null, origin !== undefined && allowedOrigin(origin)) },
-    allowRequest: (req, callback) => callback(allowedOrigin(req.headers.origin) ? null : 'origin not allowed', allowedOrigin(req.headers.origin)),
+    allowRequest: (req, callback) =>
+      callback(allowedOrigin(req.headers.origin) ? null : 'origin not allowed', allowedOrigin(req.headers.origin)),
   });
   const work = new WorkTracker();
   const tracing = createSocketTracing();
@@ -101,14 +106,21 @@ export function buildSocketServer(httpServer: HttpServer, { verifier, chat, budg
   io.on('connection', (socket) => {
     // server-initiated events (plan:ready) reach every socket of the user, on any instance
     void socket.join(userRoom(socket.data.userId as string));
-    on(socket, 'chat:user_message', chatUserMessageHandler(socket, { chat, budget, logger, maxConcurrentReplies, work }));
+    on(
+      socket,
+      'chat:user_message',
+      chatUserMessageHandler(socket, { chat, budget, logger, maxConcurrentReplies, work }),
+    );
 
     // Seen before Socket.io decodes the message: the only place to answer before dropping it.
     socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
       if (packet.type !== 'message' || socket.disconnected) return;
       const bytes = byteLength(packet.data);
       if (bytes <= SOCKET_MESSAGE_LIMIT_BYTES) return;
-      logger.info({ socketId: socket.id, bytes, limit: SOCKET_MESSAGE_LIMIT_BYTES }, 'socket message over the size limit: socket closed');
+      logger.info(
+        { socketId: socket.id, bytes, limit: SOCKET_MESSAGE_LIMIT_BYTES },
+        'socket message over the size limit: socket closed',
+      );
       socket.emit('chat:error', {
         sessionId: null,
         code: 'PAYLOAD_TOO_LARGE',
@@ -121,7 +133,10 @@ export function buildSocketServer(httpServer: HttpServer, { verifier, chat, budg
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (typeof event === 'string' && EVENTS.has(event)) return;
       const ack = args.at(-1);
-      const error = { code: 'UNKNOWN_EVENT', message: `unknown event "${String(event).slice(0, 64)}"; events: ${[...EVENTS].join(', ')}` };
+      const error = {
+        code: 'UNKNOWN_EVENT',
+        message: `unknown event "${String(event).slice(0, 64)}"; events: ${[...EVENTS].join(', ')}`,
+      };
       if (typeof ack === 'function') (ack as (response: unknown) => void)({ ok: false, error });
       else socket.emit('chat:error', { sessionId: null, ...error });
     });

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   }
   const env = getEnvOrExit();
   const { secret } = await resolveJwtSecret({ jwtSecret: env.JWT_SECRET, dataDir: env.DATA_DIR });
-  process.stdout.write(`${await signToken(secret, userId, values['expires-in'], { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE })}\n`);
+  process.stdout.write(
+    `${await signToken(secret, userId, values['expires-in'], { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE })}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -29,7 +29,17 @@ export interface ChatService {
   history(sessionId: string): Promise<Array<{ role: 'user' | 'assistant'; content: string }>>;
 }
 
-export function createChatService({ db, sessions, agent, historyLimit }: { db: Database; sessions: SessionsService; agent: Agent; historyLimit: number }): ChatService {
+export function createChatService({
+  db,
+  sessions,
+  agent,
+  historyLimit,
+}: {
+  db: Database;
+  sessions: SessionsService;
+  agent: Agent;
+  historyLimit: number;
+}): ChatService {
   async function history(sessionId: string) {
     const recent = await db
       .select({ role: messages.role, content: messages.content })
@@ -44,7 +54,10 @@ export function createChatService({ db, sessions, agent, historyLimit }: { db: D
     history,
     async storeUserMessage(userId, { sessionId, content }) {
       await sessions.get(userId, sessionId);
-      const [row] = await db.insert(messages).values({ sessionId, userId, role: 'user', content }).returning({ id: messages.id });
+      const [row] = await db
+        .insert(messages)
+        .values({ sessionId, userId, role: 'user', content })
+        .returning({ id: messages.id });
       if (row === undefined) throw new Error('insert returned no row');
       return { messageId: row.id };
     },
@@ -60,7 +73,11 @@ export function createChatService({ db, sessions, agent, historyLimit }: { db: D
         ...(signal ? { signal } : {}),
         onDelta: (delta) => onDelta?.(delta, messageId),
       });
-      const usage = { inputTokens: reply.usage.inputTokens, outputTokens: reply.usage.outputTokens, reasoningTokens: reply.usage.reasoningTokens ?? 0 };
+      const usage = {
+        inputTokens: reply.usage.inputTokens,
+        outputTokens: reply.usage.outputTokens,
+        reasoningTokens: reply.usage.reasoningTokens ?? 0,
+      };
       await db.insert(messages).values({
         id: messageId,
         sessionId,

@@ -63,18 +63,34 @@ export function createPlansService({ db, sessions }: { db: Database; sessions: S
     },
 
     async markActive(jobId, attempt) {
-      await db.update(planJobs).set({ status: 'active', attempts: attempt, updatedAt: new Date() }).where(eq(planJobs.id, jobId));
+      await db
+        .update(planJobs)
+        .set({ status: 'active', attempts: attempt, updatedAt: new Date() })
+        .where(eq(planJobs.id, jobId));
     },
 
     async storePlan({ jobId, sessionId, userId }, plan) {
       const [inserted] = await db
         .insert(plans)
-        .values({ jobId, sessionId, userId, content: plan.content, model: plan.model, inputTokens: plan.inputTokens, outputTokens: plan.outputTokens, costUsd: plan.costUsd ?? null })
+        .values({
+          jobId,
+          sessionId,
+          userId,
+          content: plan.content,
+          model: plan.model,
+          inputTokens: plan.inputTokens,
+          outputTokens: plan.outputTokens,
+          costUsd: plan.costUsd ?? null,
+        })
         .onConflictDoNothing({ target: plans.jobId })
         .returning({ id: plans.id });
-      const planId = inserted?.id ?? (await db.select({ id: plans.id }).from(plans).where(eq(plans.jobId, jobId)).limit(1))[0]?.id;
+      const planId =
+        inserted?.id ?? (await db.select({ id: plans.id }).from(plans).where(eq(plans.jobId, jobId)).limit(1))[0]?.id;
       if (planId === undefined) throw new Error(`plan of job ${jobId} was neither stored nor found`);
-      await db.update(planJobs).set({ status: 'completed', planId, error: null, updatedAt: new Date() }).where(eq(planJobs.id, jobId));
+      await db
+        .update(planJobs)
+        .set({ status: 'completed', planId, error: null, updatedAt: new Date() })
+        .where(eq(planJobs.id, jobId));
       return planId;
     },
 
@@ -87,8 +103,18 @@ export function createPlansService({ db, sessions }: { db: Database; sessions: S
 
     async latest(userId, sessionId) {
       await sessions.get(userId, sessionId);
-      const [plan] = await db.select().from(plans).where(eq(plans.sessionId, sessionId)).orderBy(desc(plans.createdAt)).limit(1);
-      const [job] = await db.select().from(planJobs).where(eq(planJobs.sessionId, sessionId)).orderBy(desc(planJobs.createdAt)).limit(1);
+      const [plan] = await db
+        .select()
+        .from(plans)
+        .where(eq(plans.sessionId, sessionId))
+        .orderBy(desc(plans.createdAt))
+        .limit(1);
+      const [job] = await db
+        .select()
+        .from(planJobs)
+        .where(eq(planJobs.sessionId, sessionId))
+        .orderBy(desc(planJobs.createdAt))
+        .limit(1);
       return { plan: plan ?? null, job: job ?? null };
     },
   };

@@ -32,7 +32,12 @@ export function createSessionsService({ db }: { db: Database }): SessionsService
     async create(userId, input) {
       const [session] = await db
         .insert(renovationSessions)
-        .values({ userId, title: input.title, description: input.description ?? null, budgetCents: input.budgetCents ?? null })
+        .values({
+          userId,
+          title: input.title,
+          description: input.description ?? null,
+          budgetCents: input.budgetCents ?? null,
+        })
         .returning();
       if (session === undefined) throw new Error('insert returned no row');
       return session;
@@ -51,7 +56,11 @@ export function createSessionsService({ db }: { db: Database }): SessionsService
 
     async getWithMessages(userId, sessionId) {
       const session = await get(userId, sessionId);
-      const history = await db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.createdAt), asc(messages.id));
+      const history = await db
+        .select()
+        .from(messages)
+        .where(eq(messages.sessionId, sessionId))
+        .orderBy(asc(messages.createdAt), asc(messages.id));
       return { ...session, messages: history };
     },
   };

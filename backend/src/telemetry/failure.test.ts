@@ -40,8 +40,12 @@ describe('tracingFailed', () => {
 describe('SpanHygieneProcessor when redaction itself fails', () => {
   it('then the span still ends and is exported without any attribute, event or status message, and the failure is logged', () => {
     const exporter = new InMemorySpanExporter();
-    const provider = new TracerProvider({ spanProcessors: [new SpanHygieneProcessor(), new SimpleSpanProcessor({ exporter })] });
-    const span = provider.getTracer('t').startSpan('op', { attributes: { 'db.query.text': 'select 1', secretish: 'Bearer abc.def.ghi' } });
+    const provider = new TracerProvider({
+      spanProcessors: [new SpanHygieneProcessor(), new SimpleSpanProcessor({ exporter })],
+    });
+    const span = provider
+      .getTracer('t')
+      .startSpan('op', { attributes: { 'db.query.text': 'select 1', secretish: 'Bearer abc.def.ghi' } });
     span.addEvent('exception', { 'exception.message': 'token=abc' });
     span.setStatus({ code: 2, message: 'failed with token=abc' });
     // an event whose attributes cannot be read: the redaction pass throws on it

@@ -11,7 +11,10 @@ export function tracingFailed(where: string, error: unknown): void {
   try {
     if (reported.has(where)) return;
     reported.add(where);
-    diag.warn(`tracing failed in ${where}; the operation goes on untraced there (reported once)`, error instanceof Error ? error : new Error(String(error)));
+    diag.warn(
+      `tracing failed in ${where}; the operation goes on untraced there (reported once)`,
+      error instanceof Error ? error : new Error(String(error)),
+    );
   } catch {
     // the last resort: nothing left to tell
   }

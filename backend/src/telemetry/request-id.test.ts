@@ -3,15 +3,21 @@ import { describe, expect, it } from 'vitest';
 import { RequestIdPropagator, getRequestId, isValidRequestId, resolveRequestId, setRequestId } from './request-id';
 
 describe('request ids', () => {
-  it.each(['abc', 'A-b_c.9', 'x'.repeat(128), '0f8fad5b-d9cb-469f-a165-70867728950e'])('when the incoming id is %s, then it is kept', (id) => {
-    expect(isValidRequestId(id)).toBe(true);
-    expect(resolveRequestId(id)).toBe(id);
-  });
+  it.each(['abc', 'A-b_c.9', 'x'.repeat(128), '0f8fad5b-d9cb-469f-a165-70867728950e'])(
+    'when the incoming id is %s, then it is kept',
+    (id) => {
+      expect(isValidRequestId(id)).toBe(true);
+      expect(resolveRequestId(id)).toBe(id);
+    },
+  );
 
-  it.each(['', 'x'.repeat(129), 'has space', 'semi;colon', 'new\nline', '<script>', 'ünicode'])('when the incoming id is %j, then a new UUID replaces it', (id) => {
-    expect(isValidRequestId(id)).toBe(false);
-    expect(resolveRequestId(id)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  });
+  it.each(['', 'x'.repeat(129), 'has space', 'semi;colon', 'new\nline', '<script>', 'ünicode'])(
+    'when the incoming id is %j, then a new UUID replaces it',
+    (id) => {
+      expect(isValidRequestId(id)).toBe(false);
+      expect(resolveRequestId(id)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    },
+  );
 
   it('when several ids arrive, then the first one is used', () => {
     expect(resolveRequestId(['first', 'second'])).toBe('first');
@@ -28,7 +34,11 @@ describe('request ids', () => {
   });
 
   it('when the context already has an id, then extract keeps it', () => {
-    const ctx = new RequestIdPropagator().extract(setRequestId(ROOT_CONTEXT, 'outer'), { 'x-request-id': 'inner' }, defaultTextMapGetter);
+    const ctx = new RequestIdPropagator().extract(
+      setRequestId(ROOT_CONTEXT, 'outer'),
+      { 'x-request-id': 'inner' },
+      defaultTextMapGetter,
+    );
     expect(getRequestId(ctx)).toBe('outer');
   });
 

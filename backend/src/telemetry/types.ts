@@ -46,10 +46,22 @@ export interface TelemetryOptions {
    * The spec sampler and ratio (and whether they were chosen by NODE_ENV=production), plus the trust boundary:
    * forced and remote-sampled decisions allowed per second (and in a burst); `trustedEdge` follows sampled parents freely.
    */
-  sampler: { name: SamplerName; ratio: number; defaultedBy?: string; trustedPerSecond: number; trustedBurst: number; trustedEdge: boolean };
+  sampler: {
+    name: SamplerName;
+    ratio: number;
+    defaultedBy?: string;
+    trustedPerSecond: number;
+    trustedBurst: number;
+    trustedEdge: boolean;
+  };
   /** Outage survival: spans kept while the backend is down, and the longest pause between attempts. */
   buffer: { maxSpans: number; maxRetryDelayMs: number };
-  batch: { scheduledDelayMillis: number; maxQueueSize: number; maxExportBatchSize: number; exportTimeoutMillis: number };
+  batch: {
+    scheduledDelayMillis: number;
+    maxQueueSize: number;
+    maxExportBatchSize: number;
+    exportTimeoutMillis: number;
+  };
   spanLimits: SpanLimitOptions;
   /** The meter provider's settings (`OTEL_METRICS_EXPORTER`, `OTEL_METRIC_EXPORT_*`, `OTEL_EXPORTER_PROMETHEUS_*`, the OTLP metrics variables). */
   metrics: Omit<MetricsOptions, 'resource' | 'logger'>;

@@ -27,7 +27,9 @@ describe('logger trace correlation', () => {
     });
     span.end();
     const { traceId, spanId } = span.spanContext();
-    expect(lines).toEqual([expect.objectContaining({ msg: 'inside', level: 'info', trace_id: traceId, span_id: spanId, trace_flags: '01' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: 'inside', level: 'info', trace_id: traceId, span_id: spanId, trace_flags: '01' }),
+    ]);
   });
 
   it('when no span is active, then the line carries no ids at all, not empty ones', () => {
@@ -45,7 +47,12 @@ describe('logger trace correlation', () => {
       logger.info({ trace_id: 'explicit' }, 'explicit id');
     });
     span.end();
-    expect(lines[0]).toMatchObject({ userId: '123', action: 'login', trace_id: span.spanContext().traceId, request_id: 'req-1' });
+    expect(lines[0]).toMatchObject({
+      userId: '123',
+      action: 'login',
+      trace_id: span.spanContext().traceId,
+      request_id: 'req-1',
+    });
     expect(lines[1]).toMatchObject({ trace_id: 'explicit', span_id: span.spanContext().spanId });
   });
 

@@ -14,10 +14,14 @@ describe('ShutdownManager', () => {
     const { manager, exits } = setup();
     const ran: string[] = [];
     manager.register('telemetry', () => void ran.push('telemetry'), { order: 100 });
-    manager.register('server', async () => {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      ran.push('server');
-    }, { order: 10 });
+    manager.register(
+      'server',
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        ran.push('server');
+      },
+      { order: 10 },
+    );
     manager.register('pool', () => void ran.push('pool'), { order: 20 });
     manager.register('cache', () => void ran.push('cache'), { order: 20 });
     expect(await manager.shutdown('SIGTERM')).toBe(0);
@@ -35,7 +39,10 @@ describe('ShutdownManager', () => {
     expect(await manager.shutdown('SIGTERM')).toBe(1);
     expect(ran).toEqual(['second']);
     expect(exits).toEqual([1]);
-    expect(lines.find((line) => line.msg === 'shutdown step failed; continuing')).toMatchObject({ handler: 'first', err: { message: 'pool already closed' } });
+    expect(lines.find((line) => line.msg === 'shutdown step failed; continuing')).toMatchObject({
+      handler: 'first',
+      err: { message: 'pool already closed' },
+    });
   });
 
   it('when handlers outlast the deadline, then it exits 1 at the deadline naming the pending step', async () => {
@@ -45,7 +52,9 @@ describe('ShutdownManager', () => {
     expect(await manager.shutdown('SIGTERM')).toBe(1);
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(exits).toEqual([1]);
-    expect(lines.find((line) => line.msg === 'shutdown deadline passed; exiting anyway')).toMatchObject({ pending: 'stuck' });
+    expect(lines.find((line) => line.msg === 'shutdown deadline passed; exiting anyway')).toMatchObject({
+      pending: 'stuck',
+    });
   });
 
   it('when the signal is repeated just after the first (npm forwarding Ctrl-C, a process-group kill), then it is the same request and shutdown completes with 0', async () => {
@@ -56,7 +65,9 @@ describe('ShutdownManager', () => {
     manager.onSignal('SIGINT');
     manager.onSignal('SIGTERM');
     expect(exits).toEqual([]);
-    expect(lines.filter((line) => line.msg === 'signal repeated while shutting down: same request, shutdown goes on')).toHaveLength(2);
+    expect(
+      lines.filter((line) => line.msg === 'signal repeated while shutting down: same request, shutdown goes on'),
+    ).toHaveLength(2);
     release();
     expect(await manager.shutdown('ignored')).toBe(0);
     expect(exits).toEqual([0]);

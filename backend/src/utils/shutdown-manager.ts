@@ -10,7 +10,9 @@ export interface ShutdownContext {
 
 /** A handler may return figures worth reporting (spans undelivered, say); they go into the last log line. */
 // biome-ignore lint/suspicious/noConfusingVoidType: handlers are plain `() => void` or `async () => {}` functions
-export type ShutdownHandler = (ctx: ShutdownContext) => Promise<Record<string, unknown> | void | undefined> | Record<string, unknown> | void | undefined;
+export type ShutdownHandler = (
+  ctx: ShutdownContext,
+) => Promise<Record<string, unknown> | void | undefined> | Record<string, unknown> | void | undefined;
 
 interface Registration {
   name: string;
@@ -62,7 +64,12 @@ export class ShutdownManager {
   private running: Promise<number> | undefined;
   private firstSignalAt: number | undefined;
 
-  constructor({ logger, timeoutMs = 10_000, exit = (code) => process.exit(code), repeatWindowMs = 1_000 }: ShutdownManagerOptions) {
+  constructor({
+    logger,
+    timeoutMs = 10_000,
+    exit = (code) => process.exit(code),
+    repeatWindowMs = 1_000,
+  }: ShutdownManagerOptions) {
     this.logger = logger;
     this.timeoutMs = timeoutMs;
     this.exit = exit;
@@ -88,7 +95,10 @@ export class ShutdownManager {
     if (this.running !== undefined) {
       const sinceFirst = Date.now() - (this.firstSignalAt ?? 0);
       if (sinceFirst < this.repeatWindowMs) {
-        this.logger.info({ signal, sinceFirstMs: sinceFirst }, 'signal repeated while shutting down: same request, shutdown goes on');
+        this.logger.info(
+          { signal, sinceFirstMs: sinceFirst },
+          'signal repeated while shutting down: same request, shutdown goes on',
+        );
         return;
       }
       this.logger.warn({ signal }, 'second signal received: exiting now');
@@ -110,7 +120,10 @@ export class ShutdownManager {
     const ctx: ShutdownContext = { deadline: started + this.timeoutMs, reason };
     const ordered = this.registrations.map((registration, index) => ({ registration, index }));
     ordered.sort((a, b) => a.registration.order - b.registration.order || a.index - b.index);
-    this.logger.info({ reason, timeoutMs: this.timeoutMs, handlers: ordered.map(({ registration }) => registration.name) }, 'shutting down');
+    this.logger.info(
+      { reason, timeoutMs: this.timeoutMs, handlers: ordered.map(({ registration }) => registration.name) },
+      'shutting down',
+    );
 
     let pending = '';
     const summary: Record<string, unknown> = {};
@@ -122,7 +135,10 @@ export class ShutdownManager {
         try {
           const figures = await registration.handler(ctx);
           if (figures) Object.assign(summary, figures);
-          this.logger.debug({ handler: registration.name, durationMs: Date.now() - handlerStarted }, 'shutdown step done');
+          this.logger.debug(
+            { handler: registration.name, durationMs: Date.now() - handlerStarted },
+            'shutdown step done',
+          );
         } catch (error) {
           failed += 1;
           this.logger.error({ err: error, handler: registration.name }, 'shutdown step failed; continuing');
@@ -134,11 +150,17 @@ export class ShutdownManager {
     const outcome = await withDeadline(work, ctx.deadline);
     let code: number;
     if (outcome === TIMED_OUT) {
-      this.logger.error({ reason, timeoutMs: this.timeoutMs, pending, ...summary }, 'shutdown deadline passed; exiting anyway');
+      this.logger.error(
+        { reason, timeoutMs: this.timeoutMs, pending, ...summary },
+        'shutdown deadline passed; exiting anyway',
+      );
       code = 1;
     } else {
       code = outcome > 0 ? 1 : exitCode;
-      this.logger.info({ reason, durationMs: Date.now() - started, failedSteps: outcome, exitCode: code, ...summary }, 'shutdown complete');
+      this.logger.info(
+        { reason, durationMs: Date.now() - started, failedSteps: outcome, exitCode: code, ...summary },
+        'shutdown complete',
+      );
     }
     this.exit(code);
     return code;

@@ -1,18 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { renovationReply } from './policy';
 
-const tools = [{ functionDeclarations: [{ name: 'get_session_details' }, { name: 'estimate_renovation_cost' }, { name: 'update_session_budget' }] }];
+const tools = [
+  {
+    functionDeclarations: [
+      { name: 'get_session_details' },
+      { name: 'estimate_renovation_cost' },
+      { name: 'update_session_budget' },
+    ],
+  },
+];
 const ask = (text: string) => ({ contents: [{ role: 'user', parts: [{ text }] }], tools });
 
 describe('the stand-in renovation policy', () => {
   it('when the user names a room and an area, then it asks for an estimate with parsed arguments', () => {
     expect(renovationReply(ask('How much for a 12,5 m² bathroom, premium please?'))).toMatchObject({
-      functionCalls: [{ name: 'estimate_renovation_cost', args: { room: 'bathroom', areaSqm: 12.5, finish: 'premium' } }],
+      functionCalls: [
+        { name: 'estimate_renovation_cost', args: { room: 'bathroom', areaSqm: 12.5, finish: 'premium' } },
+      ],
     });
   });
 
   it('when the user states a budget, then it updates the budget', () => {
-    expect(renovationReply(ask('My budget is 25,000 euros'))).toMatchObject({ functionCalls: [{ name: 'update_session_budget', args: { budgetCents: 2_500_000 } }] });
+    expect(renovationReply(ask('My budget is 25,000 euros'))).toMatchObject({
+      functionCalls: [{ name: 'update_session_budget', args: { budgetCents: 2_500_000 } }],
+    });
   });
 
   it('when the user says something else, then it reads the session first', () => {
@@ -30,7 +42,18 @@ describe('the stand-in renovation policy', () => {
             {
               functionResponse: {
                 name: 'estimate_renovation_cost',
-                response: { result: JSON.stringify({ room: 'kitchen', finish: 'standard', areaSqm: 12, perSqmCents: 150000, fixedCents: 600000, totalCents: 2400000, budgetCents: 2000000, withinBudget: false }) },
+                response: {
+                  result: JSON.stringify({
+                    room: 'kitchen',
+                    finish: 'standard',
+                    areaSqm: 12,
+                    perSqmCents: 150000,
+                    fixedCents: 600000,
+                    totalCents: 2400000,
+                    budgetCents: 2000000,
+                    withinBudget: false,
+                  }),
+                },
               },
             },
           ],
@@ -38,12 +61,17 @@ describe('the stand-in renovation policy', () => {
       ],
       tools,
     });
-    expect(reply).toMatchObject({ text: expect.stringContaining('A 12 m² kitchen with a standard finish comes to about €24,000'), usage: { promptTokens: expect.any(Number) } });
+    expect(reply).toMatchObject({
+      text: expect.stringContaining('A 12 m² kitchen with a standard finish comes to about €24,000'),
+      usage: { promptTokens: expect.any(Number) },
+    });
     expect((reply as { text: string }).text).toContain('over budget');
   });
 
   it('when no tools are declared, then it answers in text', () => {
-    expect(renovationReply({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] })).toMatchObject({ text: expect.stringContaining('renovation') });
+    expect(renovationReply({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] })).toMatchObject({
+      text: expect.stringContaining('renovation'),
+    });
   });
 });
 
@@ -55,7 +83,17 @@ describe('the stand-in plan policy', () => {
       contents: [
         ...ask.contents,
         { role: 'model', parts: [{ functionCall: { name: 'get_session_details', args: {} } }] },
-        { role: 'user', parts: [{ functionResponse: { name: 'get_session_details', response: { result: JSON.stringify({ title: 'Loft', budgetCents: 3_000_000, messageCount: 0 }) } } }] },
+        {
+          role: 'user',
+          parts: [
+            {
+              functionResponse: {
+                name: 'get_session_details',
+                response: { result: JSON.stringify({ title: 'Loft', budgetCents: 3_000_000, messageCount: 0 }) },
+              },
+            },
+          ],
+        },
       ],
       tools,
     });

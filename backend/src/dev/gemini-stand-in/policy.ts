@@ -23,18 +23,27 @@ const NOTE = '\n\n(This answer comes from the offline Gemini stand-in: set GEMIN
 
 const estimateTokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
 const euros = (cents: unknown) =>
-  typeof cents === 'number' ? `€${(cents / 100).toLocaleString('en-IE', { maximumFractionDigits: 0 })}` : 'an unknown amount';
+  typeof cents === 'number'
+    ? `€${(cents / 100).toLocaleString('en-IE', { maximumFractionDigits: 0 })}`
+    : 'an unknown amount';
 
 export function usageFor(body: GeminiRequestBody | undefined, reply: string): StandInUsage {
-  return { promptTokens: estimateTokens(JSON.stringify(body?.contents ?? [])), candidatesTokens: estimateTokens(reply) };
+  return {
+    promptTokens: estimateTokens(JSON.stringify(body?.contents ?? [])),
+    candidatesTokens: estimateTokens(reply),
+  };
 }
 
 function declaredTools(body: GeminiRequestBody | undefined): Set<string> {
-  return new Set((body?.tools ?? []).flatMap((tool) => (tool.functionDeclarations ?? []).map((declaration) => declaration.name)));
+  return new Set(
+    (body?.tools ?? []).flatMap((tool) => (tool.functionDeclarations ?? []).map((declaration) => declaration.name)),
+  );
 }
 
 function parseResult(part: GeminiPart): Record<string, unknown> {
-  const response = part.functionResponse?.response as { result?: unknown; error?: unknown; content?: unknown } | undefined;
+  const response = part.functionResponse?.response as
+    | { result?: unknown; error?: unknown; content?: unknown }
+    | undefined;
   const raw = response?.result ?? response?.content ?? response;
   if (typeof raw === 'string') {
     try {
@@ -61,7 +70,10 @@ function planFrom(result: Record<string, unknown>): string {
 }
 
 function askedForPlan(body: GeminiRequestBody | undefined): boolean {
-  return (body?.contents ?? []).some((content) => content.role === 'user' && (content.parts ?? []).some((part) => /renovation plan/i.test(part.text ?? '')));
+  return (body?.contents ?? []).some(
+    (content) =>
+      content.role === 'user' && (content.parts ?? []).some((part) => /renovation plan/i.test(part.text ?? '')),
+  );
 }
 
 function answerFromTools(parts: GeminiPart[], plan = false): string {
@@ -76,12 +88,16 @@ function answerFromTools(parts: GeminiPart[], plan = false): string {
       return `I could not look that up just now (${String(result.error ?? 'tool error')}). Could you rephrase, for example "12 m² kitchen, standard finish"?`;
     }
     if (name === 'estimate_renovation_cost') {
-      const budget = typeof result.budgetCents === 'number' ? ` Your budget is ${euros(result.budgetCents)}, so this is ${result.withinBudget ? 'within' : 'over'} budget.` : '';
+      const budget =
+        typeof result.budgetCents === 'number'
+          ? ` Your budget is ${euros(result.budgetCents)}, so this is ${result.withinBudget ? 'within' : 'over'} budget.`
+          : '';
       return `A ${String(result.areaSqm)} m² ${String(result.room).replace('_', ' ')} with a ${String(result.finish)} finish comes to about ${euros(result.totalCents)} (${euros(result.perSqmCents)} per m² plus ${euros(result.fixedCents)} for fittings).${budget} I would keep 10-15% aside for surprises behind the walls.`;
     }
     if (name === 'update_session_budget') return `Noted: your budget is now ${euros(result.budgetCents)}.`;
     if (name === 'get_session_details') {
-      const budget = typeof result.budgetCents === 'number' ? `a budget of ${euros(result.budgetCents)}` : 'no budget yet';
+      const budget =
+        typeof result.budgetCents === 'number' ? `a budget of ${euros(result.budgetCents)}` : 'no budget yet';
       return `Your project "${String(result.title)}" has ${budget} and ${String(result.messageCount)} messages so far. Tell me which room and how many square metres (for example "12 m² kitchen, premium finish") and I will estimate the cost.`;
     }
     return `Done: ${JSON.stringify(result)}.`;
@@ -94,7 +110,11 @@ function estimateArgs(text: string): Record<string, unknown> | undefined {
   const room = Object.keys(ROOMS).find((name) => lower.includes(name));
   const area = /(\d+(?:[.,]\d+)?)\s*(?:m2|m²|sqm|sq\.? ?m|square met)/.exec(lower);
   if (room === undefined || area?.[1] === undefined) return undefined;
-  const finish = /premium|luxury|high.end/.test(lower) ? 'premium' : /basic|cheap|budget finish/.test(lower) ? 'basic' : 'standard';
+  const finish = /premium|luxury|high.end/.test(lower)
+    ? 'premium'
+    : /basic|cheap|budget finish/.test(lower)
+      ? 'basic'
+      : 'standard';
   return { room: ROOMS[room], areaSqm: Number(area[1].replace(',', '.')), finish };
 }
 

@@ -90,7 +90,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
  * GEMINI_API_KEY is set, so the real client code path, its HTTP call and its token
  * usage run in every environment; tests start their own with a script.
  */
-export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, latencyMs = 0, host = '127.0.0.1', port = 0 }: StandInOptions = {}): Promise<GeminiStandIn> {
+export async function startGeminiStandIn({
+  script = [],
+  chunkDelayMs = 15,
+  latencyMs = 0,
+  host = '127.0.0.1',
+  port = 0,
+}: StandInOptions = {}): Promise<GeminiStandIn> {
   const queue: StandInTurn[] = [...script];
   const requests: RecordedRequest[] = [];
 
@@ -107,10 +113,25 @@ export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, laten
     }
     const model = route?.[2] ?? '';
     const stream = route?.[3] === 'streamGenerateContent';
-    requests.push({ method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, model, stream, headers: req.headers, body });
-    if (req.method !== 'POST' || route === undefined || route === null) return sendError(res, 404, `no route for ${req.method} ${url.pathname}`, 'NOT_FOUND');
-    if (!req.headers['x-goog-api-key']) return sendError(res, 403, 'Method doesn\'t allow unregistered callers. Please use an API key.', 'PERMISSION_DENIED');
-    if (stream && url.searchParams.get('alt') !== 'sse') return sendError(res, 400, 'this stand-in streams only with alt=sse');
+    requests.push({
+      method: req.method ?? 'GET',
+      path: `${url.pathname}${url.search}`,
+      model,
+      stream,
+      headers: req.headers,
+      body,
+    });
+    if (req.method !== 'POST' || route === undefined || route === null)
+      return sendError(res, 404, `no route for ${req.method} ${url.pathname}`, 'NOT_FOUND');
+    if (!req.headers['x-goog-api-key'])
+      return sendError(
+        res,
+        403,
+        "Method doesn't allow unregistered callers. Please use an API key.",
+        'PERMISSION_DENIED',
+      );
+    if (stream && url.searchParams.get('alt') !== 'sse')
+      return sendError(res, 400, 'this stand-in streams only with alt=sse');
 
     const turn = queue.shift() ?? renovationReply(body);
     if ('status' in turn) {
@@ -121,7 +142,9 @@ export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, laten
     Object.assign(requests.at(-1)!, meta);
 
     const parts =
-      'functionCalls' in turn ? turn.functionCalls.map((call) => ({ functionCall: { name: call.name, args: call.args } })) : [{ text: turn.text }];
+      'functionCalls' in turn
+        ? turn.functionCalls.map((call) => ({ functionCall: { name: call.name, args: call.args } }))
+        : [{ text: turn.text }];
     const usage = turn.usage ?? usageFor(body, 'text' in turn ? turn.text : JSON.stringify(parts));
     const finishReason = ('finishReason' in turn && turn.finishReason) || 'STOP';
 
@@ -152,9 +175,13 @@ export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, laten
     for (let i = 0; i < pieces.length; i++) {
       if (res.destroyed) return;
       const last = i === pieces.length - 1;
-      const candidatesSoFar = last ? usage.candidatesTokens : Math.round(((i + 1) / pieces.length) * usage.candidatesTokens);
+      const candidatesSoFar = last
+        ? usage.candidatesTokens
+        : Math.round(((i + 1) / pieces.length) * usage.candidatesTokens);
       send({
-        candidates: [{ content: { role: 'model', parts: [{ text: pieces[i] }] }, ...(last ? { finishReason } : {}), index: 0 }],
+        candidates: [
+          { content: { role: 'model', parts: [{ text: pieces[i] }] }, ...(last ? { finishReason } : {}), index: 0 },
+        ],
         usageMetadata: usageMetadata(usage, candidatesSoFar),
         ...meta,
       });
@@ -165,7 +192,8 @@ export async function startGeminiStandIn({ script = [], chunkDelayMs = 15, laten
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendError(res, 500, error instanceof Error ? error.message : 'stand-in failure', 'INTERNAL');
+      if (!res.headersSent)
+        sendError(res, 500, error instanceof Error ? error.message : 'stand-in failure', 'INTERNAL');
       else res.destroy();
     });
   });

@@ -88,7 +88,8 @@ function asBytes(value: unknown, what: string): Uint8Array {
 function asId(value: unknown, byteLength: number, what: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   let hex: string;
-  if (typeof value === 'string' && value.length === byteLength * 2 && /^[0-9a-f]+$/i.test(value)) hex = value.toLowerCase();
+  if (typeof value === 'string' && value.length === byteLength * 2 && /^[0-9a-f]+$/i.test(value))
+    hex = value.toLowerCase();
   else hex = Buffer.from(asBytes(value, what)).toString('hex');
   if (hex.length === 0) return undefined;
   return hex.length === byteLength * 2 ? hex : malformed(`${what} must be ${byteLength} bytes, got "${hex}"`);

@@ -24,8 +24,7 @@ export function ancestorsOf(spans: readonly ReceivedSpan[], span: ReceivedSpan):
 
 function hasParentIn(spans: readonly ReceivedSpan[], span: ReceivedSpan): boolean {
   return (
-    span.parentSpanId !== undefined &&
-    spans.some((s) => s.traceId === span.traceId && s.spanId === span.parentSpanId)
+    span.parentSpanId !== undefined && spans.some((s) => s.traceId === span.traceId && s.spanId === span.parentSpanId)
   );
 }
 

@@ -19,7 +19,9 @@ export function otlpReceiver({ store, logger }: { store: TraceStore; logger: Log
       // the backend's default metrics export lands here too: taken and let go (the viewer shows traces)
       const json = header(req, 'content-type')?.includes('json') === true;
       req.resume();
-      req.once('end', () => send(res, 200, json ? 'application/json' : 'application/x-protobuf', json ? '{}' : new Uint8Array()));
+      req.once('end', () =>
+        send(res, 200, json ? 'application/json' : 'application/x-protobuf', json ? '{}' : new Uint8Array()),
+      );
       return;
     }
     if (path !== '/v1/traces') {

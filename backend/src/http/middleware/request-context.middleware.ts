@@ -24,7 +24,11 @@ export interface RequestContextOptions {
  * untraced paths or with tracing disabled this middleware puts it on the context.
  * In development the line links the trace in the local viewer, for a click from the terminal.
  */
-export function requestContext({ logger, isDraining = () => false, traceViewerUrl = viewerUrlFromEnv(getEnv()) }: RequestContextOptions) {
+export function requestContext({
+  logger,
+  isDraining = () => false,
+  traceViewerUrl = viewerUrlFromEnv(getEnv()),
+}: RequestContextOptions) {
   return function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
     let ctx = context.active();
     let requestId = getRequestId(ctx);
@@ -39,11 +43,17 @@ export function requestContext({ logger, isDraining = () => false, traceViewerUr
     const traceId = activeTraceId(ctx);
     if (traceId !== undefined) res.setHeader('x-trace-id', traceId);
     const sampled = ((trace.getSpan(ctx)?.spanContext().traceFlags ?? 0) & TraceFlags.SAMPLED) !== 0;
-    const traceUrl = traceViewerUrl !== undefined && traceId !== undefined && sampled ? `${traceViewerUrl}/trace/${traceId}` : undefined;
+    const traceUrl =
+      traceViewerUrl !== undefined && traceId !== undefined && sampled
+        ? `${traceViewerUrl}/trace/${traceId}`
+        : undefined;
     if (isDraining()) res.setHeader('connection', 'close');
 
     const started = process.hrtime.bigint();
-    if (logger.isLevelEnabled('debug')) context.with(ctx, () => logger.debug({ method: req.method, path: req.originalUrl.split('?', 1)[0] }, 'request started'));
+    if (logger.isLevelEnabled('debug'))
+      context.with(ctx, () =>
+        logger.debug({ method: req.method, path: req.originalUrl.split('?', 1)[0] }, 'request started'),
+      );
     res.once('close', () => {
       const status = res.writableFinished ? res.statusCode : 499;
       const line = {

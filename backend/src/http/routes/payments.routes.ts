@@ -22,7 +22,10 @@ export function paymentsRouter({ payments, idempotency, guard }: PaymentsRouterD
     annotateServerSpan({ [ATTR_SESSION_ID]: input.sessionId });
     const userId = userIdOf(res);
     const request = { userId, key, method: req.method, path: req.baseUrl + req.path, body: req.body as unknown };
-    const answer = await idempotency.run(request, async (tx) => ({ status: 201, body: await payments.create(userId, input, tx) }));
+    const answer = await idempotency.run(request, async (tx) => ({
+      status: 201,
+      body: await payments.create(userId, input, tx),
+    }));
     sendAnswer(res, answer);
   });
 

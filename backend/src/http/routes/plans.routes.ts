@@ -84,7 +84,15 @@ export function plansRouter({ plans, queue, idempotency, budget, logger, guard }
         costUsd: plan.costUsd,
         createdAt: plan.createdAt,
       },
-      job: job && { id: job.id, status: job.status, attempts: job.attempts, error: job.error, planId: job.planId, createdAt: job.createdAt, updatedAt: job.updatedAt },
+      job: job && {
+        id: job.id,
+        status: job.status,
+        attempts: job.attempts,
+        error: job.error,
+        planId: job.planId,
+        createdAt: job.createdAt,
+        updatedAt: job.updatedAt,
+      },
     });
   });
 

@@ -17,7 +17,15 @@ export function sessionIdParam(req: Request, _res: Response, next: NextFunction)
 }
 
 /** `guard`: the middlewares every route runs first (authentication, JSON body). */
-export function sessionsRouter({ sessions, usage, guard }: { sessions: SessionsService; usage: UsageService; guard: RequestHandler[] }): Router {
+export function sessionsRouter({
+  sessions,
+  usage,
+  guard,
+}: {
+  sessions: SessionsService;
+  usage: UsageService;
+  guard: RequestHandler[];
+}): Router {
   const router = Router();
 
   router.post('/', ...guard, async (req, res) => {

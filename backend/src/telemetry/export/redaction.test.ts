@@ -36,16 +36,34 @@ describe('redactText', () => {
 describe('SpanHygieneProcessor', () => {
   it('when a span ends with secrets in attributes, events or status, then the exported span has none', () => {
     const exporter = new InMemorySpanExporter();
-    const provider = new TracerProvider({ spanProcessors: [new SpanHygieneProcessor(), new SimpleSpanProcessor({ exporter })] });
-    const span = provider.getTracer('t').startSpan('op', { attributes: { 'url.query': 'access_token=abc123', 'http.route': '/api', list: ['fine', `Bearer ${JWT}`], count: 3 } });
+    const provider = new TracerProvider({
+      spanProcessors: [new SpanHygieneProcessor(), new SimpleSpanProcessor({ exporter })],
+    });
+    const span = provider.getTracer('t').startSpan('op', {
+      attributes: {
+        'url.query': 'access_token=abc123',
+        'http.route': '/api',
+        list: ['fine', `Bearer ${JWT}`],
+        count: 3,
+      },
+    });
     span.recordException(new Error(`upstream said: invalid token ${JWT}`));
     span.setStatus({ code: SpanStatusCode.ERROR, message: `bad Bearer ${JWT}` });
     span.end();
     const [exported] = exporter.getFinishedSpans();
-    const text = JSON.stringify({ attributes: exported!.attributes, events: exported!.events, status: exported!.status });
+    const text = JSON.stringify({
+      attributes: exported!.attributes,
+      events: exported!.events,
+      status: exported!.status,
+    });
     expect(text).not.toContain(JWT);
     expect(text).not.toContain('abc123');
-    expect(exported!.attributes).toMatchObject({ 'url.query': `access_token=${REDACTED}`, 'http.route': '/api', list: ['fine', REDACTED], count: 3 });
+    expect(exported!.attributes).toMatchObject({
+      'url.query': `access_token=${REDACTED}`,
+      'http.route': '/api',
+      list: ['fine', REDACTED],
+      count: 3,
+    });
   });
 });
 
@@ -53,10 +71,21 @@ describe('SpanHygieneProcessor attribute trimming', () => {
   it('when a server span ends, then the attributes nobody reads are gone and the useful ones stay', async () => {
     const { SpanKind } = await import('@opentelemetry/api');
     const exporter = new InMemorySpanExporter();
-    const provider = new TracerProvider({ spanProcessors: [new SpanHygieneProcessor(), new SimpleSpanProcessor({ exporter })] });
-    const attributes = { 'network.peer.port': 51234, 'network.peer.address': '10.0.0.1', 'url.scheme': 'http', 'client.address': '10.0.0.1', 'http.route': '/api' };
+    const provider = new TracerProvider({
+      spanProcessors: [new SpanHygieneProcessor(), new SimpleSpanProcessor({ exporter })],
+    });
+    const attributes = {
+      'network.peer.port': 51234,
+      'network.peer.address': '10.0.0.1',
+      'url.scheme': 'http',
+      'client.address': '10.0.0.1',
+      'http.route': '/api',
+    };
     provider.getTracer('t').startSpan('GET /api', { kind: SpanKind.SERVER, attributes }).end();
-    provider.getTracer('t').startSpan('SELECT x', { kind: SpanKind.CLIENT, attributes: { 'server.port': 5432 } }).end();
+    provider
+      .getTracer('t')
+      .startSpan('SELECT x', { kind: SpanKind.CLIENT, attributes: { 'server.port': 5432 } })
+      .end();
     const [server, client] = exporter.getFinishedSpans();
     expect(server!.attributes).toEqual({ 'client.address': '10.0.0.1', 'http.route': '/api' });
     expect(client!.attributes).toEqual({ 'server.port': 5432 });

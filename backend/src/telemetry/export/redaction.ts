@@ -18,7 +18,8 @@ const SECRET_SHAPES = new RegExp(
   'g',
 );
 // Query parameters whose name says "secret", in url.query and url.full.
-const SECRET_QUERY = /((?:^|[?&;])[^=&#;?/]*?(?:token|key|secret|passw|pwd|auth|sig|credential|session|code)[^=&#;?/]*=)[^&#;]*/gi;
+const SECRET_QUERY =
+  /((?:^|[?&;])[^=&#;?/]*?(?:token|key|secret|passw|pwd|auth|sig|credential|session|code)[^=&#;?/]*=)[^&#;]*/gi;
 const URL_ATTRIBUTES = new Set([ATTR_URL_QUERY, ATTR_URL_FULL, ATTR_HTTP_URL, ATTR_HTTP_TARGET]);
 // user:password@host in any URL
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi;
@@ -49,11 +50,13 @@ function redactValue(key: string, value: AttributeValue | undefined): AttributeV
   return undefined;
 }
 
-export function redactAttributes(attributes: Attributes | undefined, set: (key: string, value: AttributeValue) => void): void {
+export function redactAttributes(
+  attributes: Attributes | undefined,
+  set: (key: string, value: AttributeValue) => void,
+): void {
   if (!attributes) return;
   for (const key in attributes) {
     const redacted = redactValue(key, attributes[key]);
     if (redacted !== undefined) set(key, redacted);
   }
 }
-

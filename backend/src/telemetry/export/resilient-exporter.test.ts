@@ -13,7 +13,6 @@ function spans(count: number): ReadableSpan[] {
   return memory.getFinishedSpans();
 }
 
-
 describe('ResilientExporter (real OTLP exporter, real receiver)', () => {
   let receiver: OtlpReceiver | undefined;
   afterEach(async () => {
@@ -65,6 +64,11 @@ describe('ResilientExporter (real OTLP exporter, real receiver)', () => {
     // 4 → 2 + 2 → 1 + 1 + 1 + 1, each refused: all four counted as rejected, none retried forever, one log line
     expect(exporter.pipeline).toMatchObject({ rejectedSpans: 4, bufferedSpans: 0 });
     expect(receiver.requests().map((request) => request.spanCount)).toEqual([4, 2, 1, 1, 2, 1, 1]);
-    expect(lines.filter((line) => line.msg === 'the trace backend refused spans; they are dropped (check endpoint, headers and API key)')).toHaveLength(1);
+    expect(
+      lines.filter(
+        (line) =>
+          line.msg === 'the trace backend refused spans; they are dropped (check endpoint, headers and API key)',
+      ),
+    ).toHaveLength(1);
   });
 });

@@ -61,7 +61,13 @@ export class ResilientExporter implements SpanExporter {
   private readonly queue: ReadableSpan[][] = [];
   /** Halves of a batch the backend found too large: sent as they are, never merged again. */
   private readonly halves = new WeakSet<ReadableSpan[]>();
-  private readonly stats: ExportStats = { exportedSpans: 0, retriedBatches: 0, droppedSpans: 0, rejectedSpans: 0, bufferedSpans: 0 };
+  private readonly stats: ExportStats = {
+    exportedSpans: 0,
+    retriedBatches: 0,
+    droppedSpans: 0,
+    rejectedSpans: 0,
+    bufferedSpans: 0,
+  };
   private sending = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
@@ -187,9 +193,15 @@ export class ResilientExporter implements SpanExporter {
     if (this.dropLogTimer !== undefined) clearTimeout(this.dropLogTimer);
     const summary = this.summary;
     countSpansExported(summary.undeliveredSpans ?? 0, 'shutdown');
-    if (summary.undeliveredSpans! > 0 || summary.droppedSpans! > 0 || summary.rejectedSpans! > 0 || (summary.queueFullSpans ?? 0) > 0) {
+    if (
+      summary.undeliveredSpans! > 0 ||
+      summary.droppedSpans! > 0 ||
+      summary.rejectedSpans! > 0 ||
+      (summary.queueFullSpans ?? 0) > 0
+    ) {
       this.log('warn', { target: this.options.target, ...summary }, 'telemetry export stopped with spans undelivered');
-    } else this.log('info', { target: this.options.target, ...summary }, 'telemetry export stopped; every span delivered');
+    } else
+      this.log('info', { target: this.options.target, ...summary }, 'telemetry export stopped; every span delivered');
     // an attempt still in flight against a dead backend must not hold the exit
     if (!this.sending) await this.inner.shutdown().catch(() => undefined);
   }
@@ -206,7 +218,14 @@ export class ResilientExporter implements SpanExporter {
     const timer =
       timeoutMs === undefined
         ? undefined
-        : setTimeout(() => done({ code: ExportResultCode.FAILED, error: new Error(`export attempt took longer than ${timeoutMs} ms (OTEL_BSP_EXPORT_TIMEOUT)`) }), timeoutMs);
+        : setTimeout(
+            () =>
+              done({
+                code: ExportResultCode.FAILED,
+                error: new Error(`export attempt took longer than ${timeoutMs} ms (OTEL_BSP_EXPORT_TIMEOUT)`),
+              }),
+            timeoutMs,
+          );
     timer?.unref();
     const done = (result: ExportResult) => {
       if (settled) return;
@@ -232,7 +251,11 @@ export class ResilientExporter implements SpanExporter {
       return first;
     }
     const batch = [...first];
-    while (this.queue.length > 0 && !this.halves.has(this.queue[0]!) && batch.length + this.queue[0]!.length <= this.options.maxBatchSize) {
+    while (
+      this.queue.length > 0 &&
+      !this.halves.has(this.queue[0]!) &&
+      batch.length + this.queue[0]!.length <= this.options.maxBatchSize
+    ) {
       batch.push(...this.queue.shift()!);
     }
     return batch;
@@ -244,7 +267,16 @@ export class ResilientExporter implements SpanExporter {
       this.stats.bufferedSpans -= batch.length;
       countSpansExported(batch.length);
       if (this.outageSince !== undefined) {
-        this.log('info', { target: this.options.target, outageMs: Date.now() - this.outageSince, waitingSpans: this.stats.bufferedSpans, ...this.counts() }, 'span export working again; sending what was kept');
+        this.log(
+          'info',
+          {
+            target: this.options.target,
+            outageMs: Date.now() - this.outageSince,
+            waitingSpans: this.stats.bufferedSpans,
+            ...this.counts(),
+          },
+          'span export working again; sending what was kept',
+        );
         this.outageSince = undefined;
         this.failureLogged = false;
       }
@@ -269,7 +301,11 @@ export class ResilientExporter implements SpanExporter {
         // once per status: every later batch meets the same answer, and the exit line counts them all
         if (!this.rejectionsLogged.has(status)) {
           this.rejectionsLogged.add(status);
-          this.log('error', { target: this.options.target, status, spans: batch.length, cause: result.error?.message }, 'the trace backend refused spans; they are dropped (check endpoint, headers and API key)');
+          this.log(
+            'error',
+            { target: this.options.target, status, spans: batch.length, cause: result.error?.message },
+            'the trace backend refused spans; they are dropped (check endpoint, headers and API key)',
+          );
         }
       }
       this.pump();
@@ -282,7 +318,15 @@ export class ResilientExporter implements SpanExporter {
     this.outageSince ??= Date.now();
     if (!this.failureLogged) {
       this.failureLogged = true;
-      this.log('warn', { target: this.options.target, cause: result.error?.message ?? 'unknown', waitingSpans: this.stats.bufferedSpans }, 'span export failing; spans are kept and retried');
+      this.log(
+        'warn',
+        {
+          target: this.options.target,
+          cause: result.error?.message ?? 'unknown',
+          waitingSpans: this.stats.bufferedSpans,
+        },
+        'span export failing; spans are kept and retried',
+      );
     }
     this.retryDelayMs = Math.min(this.options.maxRetryDelayMs, this.retryDelayMs === 0 ? 1_000 : this.retryDelayMs * 2);
     if (!this.closed) {
@@ -322,19 +366,37 @@ export class ResilientExporter implements SpanExporter {
     const now = Date.now();
     if (now - this.lastDropLog >= interval) {
       this.lastDropLog = now;
-      this.log('warn', { target: this.options.target, droppedSpans: this.droppedSinceLog, totalDroppedSpans: this.stats.droppedSpans, bufferedSpans: this.stats.bufferedSpans, maxBufferedSpans: this.options.maxBufferedSpans }, 'span buffer full: oldest spans dropped');
+      this.log(
+        'warn',
+        {
+          target: this.options.target,
+          droppedSpans: this.droppedSinceLog,
+          totalDroppedSpans: this.stats.droppedSpans,
+          bufferedSpans: this.stats.bufferedSpans,
+          maxBufferedSpans: this.options.maxBufferedSpans,
+        },
+        'span buffer full: oldest spans dropped',
+      );
       this.droppedSinceLog = 0;
     } else if (this.dropLogTimer === undefined) {
-      this.dropLogTimer = setTimeout(() => {
-        this.dropLogTimer = undefined;
-        if (this.droppedSinceLog > 0) this.reportDrops();
-      }, interval - (now - this.lastDropLog));
+      this.dropLogTimer = setTimeout(
+        () => {
+          this.dropLogTimer = undefined;
+          if (this.droppedSinceLog > 0) this.reportDrops();
+        },
+        interval - (now - this.lastDropLog),
+      );
       this.dropLogTimer.unref();
     }
   }
 
   private counts() {
-    return { exportedSpans: this.stats.exportedSpans, retriedBatches: this.stats.retriedBatches, droppedSpans: this.stats.droppedSpans, rejectedSpans: this.stats.rejectedSpans };
+    return {
+      exportedSpans: this.stats.exportedSpans,
+      retriedBatches: this.stats.retriedBatches,
+      droppedSpans: this.stats.droppedSpans,
+      rejectedSpans: this.stats.rejectedSpans,
+    };
   }
 
   private accepts(timeoutMs?: number): Promise<boolean> {

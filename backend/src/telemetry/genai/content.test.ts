@@ -12,14 +12,17 @@ describe('boundedJson', () => {
     expect(JSON.parse(boundedJson(messages.slice(0, 1), 1000))).toEqual(messages.slice(0, 1));
   });
 
-  it.each([200, 1000, 5000])('when they exceed %i characters, then the longest text is cut and the JSON stays valid and within the limit', (limit) => {
-    const json = boundedJson(messages, limit);
-    expect(json.length).toBeLessThanOrEqual(limit);
-    const parsed = JSON.parse(json) as GenAIMessage[];
-    expect(parsed.at(-1)).toEqual(messages.at(-1));
-    const user = parsed.find((message) => message.role === 'user');
-    if (user) expect((user.parts[0] as { content: string }).content.endsWith('…')).toBe(true);
-  });
+  it.each([200, 1000, 5000])(
+    'when they exceed %i characters, then the longest text is cut and the JSON stays valid and within the limit',
+    (limit) => {
+      const json = boundedJson(messages, limit);
+      expect(json.length).toBeLessThanOrEqual(limit);
+      const parsed = JSON.parse(json) as GenAIMessage[];
+      expect(parsed.at(-1)).toEqual(messages.at(-1));
+      const user = parsed.find((message) => message.role === 'user');
+      if (user) expect((user.parts[0] as { content: string }).content.endsWith('…')).toBe(true);
+    },
+  );
 
   it('when even empty texts do not fit, then the oldest messages go first', () => {
     const json = boundedJson(messages, 120);

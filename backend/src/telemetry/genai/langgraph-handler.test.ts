@@ -36,7 +36,15 @@ describe('LangGraph tracing callbacks (in process, real graph, stand-in over HTT
         }),
       { name: 'probe_room', description: 'probe', schema: z.object({ room: z.string() }) },
     );
-    const model = createChatModel({ model: 'gemini-2.5-flash', temperature: 0, maxOutputTokens: 64, apiKey: 'k', baseUrl: gemini.baseUrl, maxRetries: 0, captureContent: false });
+    const model = createChatModel({
+      model: 'gemini-2.5-flash',
+      temperature: 0,
+      maxOutputTokens: 64,
+      apiKey: 'k',
+      baseUrl: gemini.baseUrl,
+      maxRetries: 0,
+      captureContent: false,
+    });
     return buildAgentGraph({ model, tools: [probe] });
   }
 
@@ -44,17 +52,26 @@ describe('LangGraph tracing callbacks (in process, real graph, stand-in over HTT
     exporter.reset();
     const seen: string[] = [];
     const graph = graphWithProbeTool(seen);
-    gemini.enqueue({ functionCalls: [{ name: 'probe_room', args: { room: 'attic' } }], usage: { promptTokens: 10, candidatesTokens: 2 } }, { text: 'Done.', usage: { promptTokens: 20, candidatesTokens: 3 } });
-    await traceAgentRun({ agentName: 'test', conversationId: 'conv-1', provider: 'gcp.gemini', model: 'gemini-2.5-flash' }, async () => {
-      const input = { messages: [new HumanMessage('go')] };
-      const stream =
-        via === 'stream'
-          ? await graph.stream(input, { streamMode: 'updates', callbacks: callbacks as never })
-          : graph.streamEvents(input, { version: 'v2', callbacks: callbacks as never });
-      for await (const _ of stream) {
-        // drain
-      }
-    });
+    gemini.enqueue(
+      {
+        functionCalls: [{ name: 'probe_room', args: { room: 'attic' } }],
+        usage: { promptTokens: 10, candidatesTokens: 2 },
+      },
+      { text: 'Done.', usage: { promptTokens: 20, candidatesTokens: 3 } },
+    );
+    await traceAgentRun(
+      { agentName: 'test', conversationId: 'conv-1', provider: 'gcp.gemini', model: 'gemini-2.5-flash' },
+      async () => {
+        const input = { messages: [new HumanMessage('go')] };
+        const stream =
+          via === 'stream'
+            ? await graph.stream(input, { streamMode: 'updates', callbacks: callbacks as never })
+            : graph.streamEvents(input, { version: 'v2', callbacks: callbacks as never });
+        for await (const _ of stream) {
+          // drain
+        }
+      },
+    );
     const spans = exporter.getFinishedSpans();
     return { spans, seen, names: spans.map((span) => span.name).sort() };
   }
@@ -80,7 +97,9 @@ describe('LangGraph tracing callbacks (in process, real graph, stand-in over HTT
     const { names, spans } = await run([handler, new LangGraphTracingHandler(), handler]);
     expect(names.filter((name) => name.startsWith('langgraph.node'))).toHaveLength(3);
     expect(names.filter((name) => name.startsWith('execute_tool'))).toHaveLength(1);
-    const usage = spans.filter((span) => span.name === 'chat gemini-2.5-flash').map((span) => span.attributes['gen_ai.usage.input_tokens']);
+    const usage = spans
+      .filter((span) => span.name === 'chat gemini-2.5-flash')
+      .map((span) => span.attributes['gen_ai.usage.input_tokens']);
     expect(usage).toEqual([10, 20]);
     expect(runRegistry.size).toBe(0);
   });

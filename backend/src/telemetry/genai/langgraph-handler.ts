@@ -30,7 +30,7 @@ function conversationAttributes(genAI: boolean): Attributes {
 }
 
 function truncate(value: unknown, limit = 256): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
   return text.length > limit ? `${text.slice(0, limit)}…` : text;
 }
 
@@ -74,7 +74,11 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
       const node = metadata?.langgraph_node;
       const step = metadata?.langgraph_step;
       const isNodeStep =
-        typeof node === 'string' && runName === node && typeof step === 'number' && tags?.includes(`graph:step:${step}`) && !tags.includes('langsmith:hidden');
+        typeof node === 'string' &&
+        runName === node &&
+        typeof step === 'number' &&
+        tags?.includes(`graph:step:${step}`) &&
+        !tags.includes('langsmith:hidden');
       if (!isNodeStep) {
         this.registry.addPassThrough(runId, parentRunId);
         return;
@@ -123,7 +127,11 @@ export class LangGraphTracingHandler extends BaseCallbackHandler {
       if (typeof description === 'string') attributes[attr.ATTR_GEN_AI_TOOL_DESCRIPTION] = description;
       if (toolCallId !== undefined) attributes[attr.ATTR_GEN_AI_TOOL_CALL_ID] = toolCallId;
       if (this.captureContent) attributes[attr.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = boundedValueJson(input);
-      const span = tracer.startSpan(`execute_tool ${name}`, { kind: SpanKind.INTERNAL, attributes }, this.registry.parentContext(parentRunId));
+      const span = tracer.startSpan(
+        `execute_tool ${name}`,
+        { kind: SpanKind.INTERNAL, attributes },
+        this.registry.parentContext(parentRunId),
+      );
       this.registry.addSpan(runId, parentRunId, span);
     } catch (failure) {
       tracingFailed('LangGraphTracingHandler.handleToolStart', failure);

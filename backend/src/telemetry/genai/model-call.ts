@@ -108,14 +108,16 @@ function finishAISpan(
     if (ending === 'success') {
       if (responseModel) span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_MODEL, responseModel);
       if (responseId) span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_ID, responseId);
-      if (outcome.finishReasons?.length) span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, outcome.finishReasons);
+      if (outcome.finishReasons?.length)
+        span.setAttribute(attr.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, outcome.finishReasons);
     }
     // usage first: if an attribute limit bites, it bites the content, not the figures
     if (outcome.usage !== undefined) {
       const { inputTokens, outputTokens, reasoningTokens } = outcome.usage;
       span.setAttribute(attr.ATTR_GEN_AI_USAGE_INPUT_TOKENS, inputTokens);
       span.setAttribute(attr.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, outputTokens);
-      if (reasoningTokens !== undefined) span.setAttribute(attr.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, reasoningTokens);
+      if (reasoningTokens !== undefined)
+        span.setAttribute(attr.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, reasoningTokens);
       const cost = request.price?.(responseModel ?? request.model, outcome.usage);
       if (cost !== undefined) span.setAttribute(attr.ATTR_GEN_AI_USAGE_COST, cost.amount);
     }
@@ -140,7 +142,8 @@ export function aiErrorType(error: unknown): string {
     const { status, name, message } = error as { status?: unknown; name?: unknown; message?: unknown };
     if (typeof status === 'number') return String(status);
     const ctor = (error as { constructor?: { name?: string } }).constructor?.name;
-    if (name === 'AbortError' || ctor?.includes('Abort') || (typeof message === 'string' && /\babort/i.test(message))) return 'aborted';
+    if (name === 'AbortError' || ctor?.includes('Abort') || (typeof message === 'string' && /\babort/i.test(message)))
+      return 'aborted';
     if (isNetworkError(error)) return 'network_error';
     if (ctor && ctor !== 'Error' && ctor !== 'Object') return ctor;
   }
@@ -158,7 +161,14 @@ interface Timing {
  * call (the user went away) counts its tokens and cost, which were spent, but not its duration,
  * which says nothing about the model's latency.
  */
-function measureCall(request: AICallRequest, outcome: AICallOutcome, record: ModelCallRecord | undefined, ending: Ending, timing: Timing, error?: unknown): void {
+function measureCall(
+  request: AICallRequest,
+  outcome: AICallOutcome,
+  record: ModelCallRecord | undefined,
+  ending: Ending,
+  timing: Timing,
+  error?: unknown,
+): void {
   try {
     const responseModel = outcome.responseModel ?? record?.responseModel;
     const attributes: Attributes = {
@@ -220,7 +230,11 @@ function endAISpan(
  * active context while `call` runs, so the HTTP request to the provider is its child and
  * carries its `traceparent`.
  */
-export async function traceAICall<T>(request: AICallRequest, call: () => Promise<T>, read: (result: T) => AICallOutcome): Promise<T> {
+export async function traceAICall<T>(
+  request: AICallRequest,
+  call: () => Promise<T>,
+  read: (result: T) => AICallOutcome,
+): Promise<T> {
   const { span, ctx } = startAISpan(request);
   const record = recordOf(ctx);
   const timing: Timing = { started: performance.now() };

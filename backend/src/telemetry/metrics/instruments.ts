@@ -1,5 +1,18 @@
-import { metrics, ValueType, type Attributes, type Counter, type Histogram, type MeterProvider, type UpDownCounter } from '@opentelemetry/api';
-import { ATTR_ERROR_TYPE, ATTR_MESSAGING_OPERATION_NAME, ATTR_MESSAGING_SYSTEM, MESSAGING_SYSTEM_SOCKETIO } from '../attributes';
+import {
+  metrics,
+  ValueType,
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type MeterProvider,
+  type UpDownCounter,
+} from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_SYSTEM,
+  MESSAGING_SYSTEM_SOCKETIO,
+} from '../attributes';
 import { tracingFailed } from '../failure';
 import * as names from './names';
 import { TRACER_PREFIX } from '../tracer';
@@ -31,19 +44,46 @@ function instruments(): Instruments {
   const seconds = (name: string, description: string, boundaries: readonly number[]) =>
     meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: [...boundaries] } });
   const made: Instruments = {
-    genAiDuration: seconds(names.METRIC_GEN_AI_CLIENT_OPERATION_DURATION, 'GenAI operation duration.', names.BUCKETS.genAiDuration),
+    genAiDuration: seconds(
+      names.METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+      'GenAI operation duration.',
+      names.BUCKETS.genAiDuration,
+    ),
     genAiTokens: meter.createHistogram(names.METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
       description: 'Number of input and output tokens used.',
       unit: '{token}',
       valueType: ValueType.INT,
       advice: { explicitBucketBoundaries: [...names.BUCKETS.tokens] },
     }),
-    genAiFirstChunk: seconds(names.METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK, 'Time to receive the first chunk of a streamed response.', names.BUCKETS.genAiDuration),
-    genAiCost: meter.createCounter(names.METRIC_RENOVATION_GEN_AI_COST, { description: 'Estimated cost of model calls, from the price table.', unit: '{USD}' }),
-    socketConnections: meter.createUpDownCounter(names.METRIC_RENOVATION_SOCKETIO_CONNECTIONS, { description: 'Socket.io connections open now.', unit: '{connection}', valueType: ValueType.INT }),
-    messagingProcess: seconds(names.METRIC_MESSAGING_PROCESS_DURATION, 'Duration of processing one Socket.io event.', names.BUCKETS.httpDuration),
-    planJobDuration: seconds(names.METRIC_RENOVATION_PLAN_JOB_DURATION, 'Duration of one run of a plan job.', names.BUCKETS.jobDuration),
-    dbOperation: seconds(names.METRIC_DB_CLIENT_OPERATION_DURATION, 'Duration of database client operations.', names.BUCKETS.dbDuration),
+    genAiFirstChunk: seconds(
+      names.METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK,
+      'Time to receive the first chunk of a streamed response.',
+      names.BUCKETS.genAiDuration,
+    ),
+    genAiCost: meter.createCounter(names.METRIC_RENOVATION_GEN_AI_COST, {
+      description: 'Estimated cost of model calls, from the price table.',
+      unit: '{USD}',
+    }),
+    socketConnections: meter.createUpDownCounter(names.METRIC_RENOVATION_SOCKETIO_CONNECTIONS, {
+      description: 'Socket.io connections open now.',
+      unit: '{connection}',
+      valueType: ValueType.INT,
+    }),
+    messagingProcess: seconds(
+      names.METRIC_MESSAGING_PROCESS_DURATION,
+      'Duration of processing one Socket.io event.',
+      names.BUCKETS.httpDuration,
+    ),
+    planJobDuration: seconds(
+      names.METRIC_RENOVATION_PLAN_JOB_DURATION,
+      'Duration of one run of a plan job.',
+      names.BUCKETS.jobDuration,
+    ),
+    dbOperation: seconds(
+      names.METRIC_DB_CLIENT_OPERATION_DURATION,
+      'Duration of database client operations.',
+      names.BUCKETS.dbDuration,
+    ),
     spansExported: meter.createCounter(names.METRIC_OTEL_SDK_EXPORTER_SPAN_EXPORTED, {
       description: 'Spans that left the process, or (with error.type) were dropped or lost.',
       unit: '{span}',
@@ -79,9 +119,12 @@ export function recordModelCall(measurement: ModelCallMeasurement): void {
   safely('recordModelCall', (m) => {
     const { attributes } = measurement;
     if (measurement.durationS !== undefined) m.genAiDuration.record(measurement.durationS, attributes);
-    if (measurement.inputTokens !== undefined) m.genAiTokens.record(measurement.inputTokens, { ...attributes, [names.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
-    if (measurement.outputTokens !== undefined) m.genAiTokens.record(measurement.outputTokens, { ...attributes, [names.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
-    if (measurement.timeToFirstChunkS !== undefined) m.genAiFirstChunk.record(measurement.timeToFirstChunkS, attributes);
+    if (measurement.inputTokens !== undefined)
+      m.genAiTokens.record(measurement.inputTokens, { ...attributes, [names.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
+    if (measurement.outputTokens !== undefined)
+      m.genAiTokens.record(measurement.outputTokens, { ...attributes, [names.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
+    if (measurement.timeToFirstChunkS !== undefined)
+      m.genAiFirstChunk.record(measurement.timeToFirstChunkS, attributes);
     if (measurement.costUsd !== undefined && measurement.costUsd > 0) m.genAiCost.add(measurement.costUsd, attributes);
   });
 }
@@ -112,7 +155,12 @@ export function recordSocketEvent(event: string, durationS: number, errorType?: 
 }
 
 /** One run of a plan job and how it ended. */
-export function recordPlanJob(durationS: number, outcome: 'completed' | 'retried' | 'failed', system: 'bullmq' | 'in-process', errorType?: string): void {
+export function recordPlanJob(
+  durationS: number,
+  outcome: 'completed' | 'retried' | 'failed',
+  system: 'bullmq' | 'in-process',
+  errorType?: string,
+): void {
   safely('recordPlanJob', (m) =>
     m.planJobDuration.record(durationS, {
       [names.ATTR_RENOVATION_JOB_OUTCOME]: outcome,
@@ -123,7 +171,11 @@ export function recordPlanJob(durationS: number, outcome: 'completed' | 'retried
 }
 
 /** Reports plan jobs by state whenever metrics are collected. Returns the unregister function. */
-export function observePlanQueueDepth(read: () => Promise<Partial<Record<'waiting' | 'active' | 'delayed', number>>> | Partial<Record<'waiting' | 'active' | 'delayed', number>>): () => void {
+export function observePlanQueueDepth(
+  read: () =>
+    | Promise<Partial<Record<'waiting' | 'active' | 'delayed', number>>>
+    | Partial<Record<'waiting' | 'active' | 'delayed', number>>,
+): () => void {
   try {
     const gauge = metrics.getMeter(METER).createObservableGauge(names.METRIC_RENOVATION_PLAN_JOB_QUEUE_DEPTH, {
       description: 'Plan jobs waiting, running or delayed now.',
@@ -133,7 +185,8 @@ export function observePlanQueueDepth(read: () => Promise<Partial<Record<'waitin
     const callback = async (result: { observe(value: number, attributes: Attributes): void }) => {
       try {
         const counts = await read();
-        for (const [state, value] of Object.entries(counts)) result.observe(value ?? 0, { [names.ATTR_RENOVATION_JOB_STATE]: state });
+        for (const [state, value] of Object.entries(counts))
+          result.observe(value ?? 0, { [names.ATTR_RENOVATION_JOB_STATE]: state });
       } catch (failure) {
         tracingFailed('observePlanQueueDepth', failure);
       }
@@ -149,5 +202,7 @@ export function observePlanQueueDepth(read: () => Promise<Partial<Record<'waitin
 /** Spans delivered (no error type) or dropped/lost (`queue_full`, `buffer_full`, `rejected`, `shutdown`). */
 export function countSpansExported(count: number, errorType?: string): void {
   if (count <= 0) return;
-  safely('countSpansExported', (m) => m.spansExported.add(count, errorType !== undefined ? { [ATTR_ERROR_TYPE]: errorType } : {}));
+  safely('countSpansExported', (m) =>
+    m.spansExported.add(count, errorType !== undefined ? { [ATTR_ERROR_TYPE]: errorType } : {}),
+  );
 }

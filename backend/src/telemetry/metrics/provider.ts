@@ -1,6 +1,9 @@
 import { ROOT_CONTEXT, context, metrics } from '@opentelemetry/api';
 import { OTLPMetricExporter as OTLPGrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { AggregationTemporalityPreference, OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter as OTLPJsonMetricExporter,
+} from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
@@ -80,7 +83,13 @@ export function startMetrics(options: MetricsOptions): Metrics | undefined {
   if (names.has('prometheus')) {
     const { host, port } = options.prometheus;
     const exporter = new PrometheusExporter({ host, port }, (error) => {
-      if (error) context.with(ROOT_CONTEXT, () => options.logger.warn({ component: 'otel', err: error, host, port }, 'the Prometheus metrics endpoint could not start'));
+      if (error)
+        context.with(ROOT_CONTEXT, () =>
+          options.logger.warn(
+            { component: 'otel', err: error, host, port },
+            'the Prometheus metrics endpoint could not start',
+          ),
+        );
     });
     readers.push(exporter);
     prometheusUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
@@ -91,7 +100,9 @@ export function startMetrics(options: MetricsOptions): Metrics | undefined {
     {
       component: 'otel',
       exporters: [...names].filter((name) => name !== 'none'),
-      ...(names.has('otlp') ? { target: options.otlpTarget, intervalMs: options.intervalMs, temporality: options.temporality } : {}),
+      ...(names.has('otlp')
+        ? { target: options.otlpTarget, intervalMs: options.intervalMs, temporality: options.temporality }
+        : {}),
       ...(prometheusUrl !== undefined ? { prometheus: prometheusUrl } : {}),
     },
     'metrics started',

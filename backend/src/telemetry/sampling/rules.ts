@@ -10,11 +10,14 @@ export interface CriticalOperation {
   path: string | RegExp;
 }
 
-export const CRITICAL_OPERATIONS: readonly CriticalOperation[] = [{ name: 'payments.create', method: 'POST', path: '/api/payments' }];
+export const CRITICAL_OPERATIONS: readonly CriticalOperation[] = [
+  { name: 'payments.create', method: 'POST', path: '/api/payments' },
+];
 
 /**
  * Root spans that are housekeeping, never kept: BullMQ's periodic lock renewal and
  * stalled-job checks (each would be its own trace every few seconds per worker). Stall
  * recoveries are logged by the worker instead.
  */
-export const HOUSEKEEPING_ROOT_SPANS = /^(?:moveStalledJobsToWait|extendLocks|startStalledCheckTimer|getNextJob|close|drain|pause|resume) /;
+export const HOUSEKEEPING_ROOT_SPANS =
+  /^(?:moveStalledJobsToWait|extendLocks|startStalledCheckTimer|getNextJob|close|drain|pause|resume) /;

@@ -6,13 +6,19 @@ import { AppSampler, TokenBucket } from './sampler';
 import { CRITICAL_OPERATIONS } from './rules';
 
 const TRACE = 'f'.repeat(32); // the highest trace id: never under a ratio below 1
-const remote = (flags: TraceFlags) => trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: 'a'.repeat(16), traceFlags: flags, isRemote: true });
-const local = (flags: TraceFlags) => trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: 'b'.repeat(16), traceFlags: flags, isRemote: false });
+const remote = (flags: TraceFlags) =>
+  trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: 'a'.repeat(16), traceFlags: flags, isRemote: true });
+const local = (flags: TraceFlags) =>
+  trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: 'b'.repeat(16), traceFlags: flags, isRemote: false });
 
-function sampler(name: 'parentbased_traceidratio' | 'traceidratio' | 'parentbased_always_off' = 'parentbased_traceidratio', trusted = new TokenBucket(100, 100)) {
+function sampler(
+  name: 'parentbased_traceidratio' | 'traceidratio' | 'parentbased_always_off' = 'parentbased_traceidratio',
+  trusted = new TokenBucket(100, 100),
+) {
   return new AppSampler({ name, ratio: 0, criticalOperations: CRITICAL_OPERATIONS, trusted });
 }
-const decide = (s: AppSampler, ctx = ROOT_CONTEXT, kind = SpanKind.SERVER, attributes = {}) => s.shouldSample(ctx, TRACE, 'x', kind, attributes, []).decision;
+const decide = (s: AppSampler, ctx = ROOT_CONTEXT, kind = SpanKind.SERVER, attributes = {}) =>
+  s.shouldSample(ctx, TRACE, 'x', kind, attributes, []).decision;
 
 describe('AppSampler', () => {
   it('when nothing asks for it, then ratio 0 keeps nothing', () => {
@@ -28,7 +34,9 @@ describe('AppSampler', () => {
     const payment = { 'http.request.method': 'POST', 'url.path': '/api/payments/' };
     expect(decide(sampler(), ROOT_CONTEXT, SpanKind.SERVER, payment)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
     expect(decide(sampler(), ROOT_CONTEXT, SpanKind.CLIENT, payment)).toBe(SamplingDecision.NOT_RECORD);
-    expect(decide(sampler(), ROOT_CONTEXT, SpanKind.SERVER, { ...payment, 'http.request.method': 'GET' })).toBe(SamplingDecision.NOT_RECORD);
+    expect(decide(sampler(), ROOT_CONTEXT, SpanKind.SERVER, { ...payment, 'http.request.method': 'GET' })).toBe(
+      SamplingDecision.NOT_RECORD,
+    );
   });
 
   it('when the parent is remote, then sampled is trusted within the rate and unsampled is respected', () => {
@@ -39,7 +47,8 @@ describe('AppSampler', () => {
   it('when the parent is local, then children follow it and spend no tokens', () => {
     const bucket = new TokenBucket(1, 1);
     const s = sampler('parentbased_traceidratio', bucket);
-    for (let i = 0; i < 5; i++) expect(decide(s, setForceSampled(local(TraceFlags.SAMPLED)))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    for (let i = 0; i < 5; i++)
+      expect(decide(s, setForceSampled(local(TraceFlags.SAMPLED)))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
     expect(decide(s, local(TraceFlags.NONE))).toBe(SamplingDecision.NOT_RECORD);
     expect(bucket.take()).toBe(true);
   });
@@ -63,10 +72,23 @@ describe('AppSampler', () => {
 
 describe('AppSampler housekeeping', () => {
   it('when BullMQ starts a timer root span, then it is dropped, but not a job span or a child', () => {
-    const s = new AppSampler({ name: 'parentbased_always_on', ratio: 1, criticalOperations: [], trusted: new TokenBucket(100, 100), housekeeping: /^(?:extendLocks|moveStalledJobsToWait) / });
-    expect(s.shouldSample(ROOT_CONTEXT, TRACE, 'extendLocks renovation-plans', SpanKind.INTERNAL, {}, []).decision).toBe(SamplingDecision.NOT_RECORD);
-    expect(s.shouldSample(ROOT_CONTEXT, TRACE, 'process renovation-plans', SpanKind.CONSUMER, {}, []).decision).toBe(SamplingDecision.RECORD_AND_SAMPLED);
-    expect(s.shouldSample(local(TraceFlags.SAMPLED), TRACE, 'extendLocks renovation-plans', SpanKind.INTERNAL, {}, []).decision).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    const s = new AppSampler({
+      name: 'parentbased_always_on',
+      ratio: 1,
+      criticalOperations: [],
+      trusted: new TokenBucket(100, 100),
+      housekeeping: /^(?:extendLocks|moveStalledJobsToWait) /,
+    });
+    expect(
+      s.shouldSample(ROOT_CONTEXT, TRACE, 'extendLocks renovation-plans', SpanKind.INTERNAL, {}, []).decision,
+    ).toBe(SamplingDecision.NOT_RECORD);
+    expect(s.shouldSample(ROOT_CONTEXT, TRACE, 'process renovation-plans', SpanKind.CONSUMER, {}, []).decision).toBe(
+      SamplingDecision.RECORD_AND_SAMPLED,
+    );
+    expect(
+      s.shouldSample(local(TraceFlags.SAMPLED), TRACE, 'extendLocks renovation-plans', SpanKind.INTERNAL, {}, [])
+        .decision,
+    ).toBe(SamplingDecision.RECORD_AND_SAMPLED);
   });
 });
 

@@ -80,25 +80,48 @@ export class AppSampler implements Sampler {
 
   constructor(private readonly options: AppSamplerOptions) {
     const { name, ratio } = options;
-    this.root = name.endsWith('always_on') ? new AlwaysOnSampler() : name.endsWith('always_off') ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(ratio);
+    this.root = name.endsWith('always_on')
+      ? new AlwaysOnSampler()
+      : name.endsWith('always_off')
+        ? new AlwaysOffSampler()
+        : new TraceIdRatioBasedSampler(ratio);
     this.honoursParent = name.startsWith('parentbased_');
     this.base = this.honoursParent ? new ParentBasedSampler({ root: this.root }) : this.root;
     this.forcing = !name.endsWith('always_off');
   }
 
-  shouldSample(ctx: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+  shouldSample(
+    ctx: Context,
+    traceId: string,
+    spanName: string,
+    spanKind: SpanKind,
+    attributes: Attributes,
+    links: Link[],
+  ): SamplingResult {
     const parent = trace.getSpanContext(ctx);
-    if (parent === undefined && this.options.housekeeping?.test(spanName)) return { decision: SamplingDecision.NOT_RECORD };
+    if (parent === undefined && this.options.housekeeping?.test(spanName))
+      return { decision: SamplingDecision.NOT_RECORD };
     const entry = parent === undefined || !trace.isSpanContextValid(parent) || parent.isRemote === true;
     if (entry && this.forcing) {
-      const reason = isForceSampled(ctx) ? 'force-header' : this.isCritical(spanKind, attributes) ? 'critical-operation' : undefined;
+      const reason = isForceSampled(ctx)
+        ? 'force-header'
+        : this.isCritical(spanKind, attributes)
+          ? 'critical-operation'
+          : undefined;
       if (reason !== undefined) {
-        if (this.options.trusted.take()) return { decision: SamplingDecision.RECORD_AND_SAMPLED, attributes: { [ATTR_SAMPLING_REASON]: reason } };
+        if (this.options.trusted.take())
+          return { decision: SamplingDecision.RECORD_AND_SAMPLED, attributes: { [ATTR_SAMPLING_REASON]: reason } };
         return this.root.shouldSample(ctx, traceId, spanName, spanKind, attributes, links);
       }
     }
-    if (this.honoursParent && parent?.isRemote === true && trace.isSpanContextValid(parent) && (parent.traceFlags & TraceFlags.SAMPLED) !== 0) {
-      if (this.options.trustRemoteSampled === true || this.options.trusted.take()) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+    if (
+      this.honoursParent &&
+      parent?.isRemote === true &&
+      trace.isSpanContextValid(parent) &&
+      (parent.traceFlags & TraceFlags.SAMPLED) !== 0
+    ) {
+      if (this.options.trustRemoteSampled === true || this.options.trusted.take())
+        return { decision: SamplingDecision.RECORD_AND_SAMPLED };
       return this.root.shouldSample(ctx, traceId, spanName, spanKind, attributes, links);
     }
     return this.base.shouldSample(ctx, traceId, spanName, spanKind, attributes, links);
@@ -111,7 +134,9 @@ export class AppSampler implements Sampler {
     if (typeof method !== 'string' || typeof path !== 'string') return false;
     const normalized = stripSlash(path);
     return this.options.criticalOperations.some(
-      (rule) => rule.method === method && (typeof rule.path === 'string' ? rule.path === normalized : rule.path.test(normalized)),
+      (rule) =>
+        rule.method === method &&
+        (typeof rule.path === 'string' ? rule.path === normalized : rule.path.test(normalized)),
     );
   }
 

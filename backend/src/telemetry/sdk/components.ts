@@ -11,9 +11,21 @@ import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/expo
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { containerDetector } from '@opentelemetry/resource-detector-container';
-import { hostDetector, osDetector, processDetector, serviceInstanceIdDetector, type ResourceDetector } from '@opentelemetry/resources';
+import {
+  hostDetector,
+  osDetector,
+  processDetector,
+  serviceInstanceIdDetector,
+  type ResourceDetector,
+} from '@opentelemetry/resources';
 import type { MeterProvider } from '@opentelemetry/api';
-import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 import { ForceSamplePropagator } from '../sampling/force-sample';
 import { JaegerPropagator } from './jaeger-propagator';
 import { RequestIdPropagator } from '../request-id';
@@ -57,9 +69,14 @@ export function resourceDetectors(names: readonly ResourceDetectorName[]): Resou
 }
 
 function createOtlpExporter(options: TelemetryOptions): SpanExporter {
-  const shared = { timeoutMillis: options.exportTimeoutMs, ...(options.compression ? { compression: options.compression } : {}) };
-  if (options.protocol === 'grpc') return new OTLPGrpcTraceExporter(shared as ConstructorParameters<typeof OTLPGrpcTraceExporter>[0]);
-  if (options.protocol === 'http/json') return new OTLPJsonTraceExporter(shared as ConstructorParameters<typeof OTLPJsonTraceExporter>[0]);
+  const shared = {
+    timeoutMillis: options.exportTimeoutMs,
+    ...(options.compression ? { compression: options.compression } : {}),
+  };
+  if (options.protocol === 'grpc')
+    return new OTLPGrpcTraceExporter(shared as ConstructorParameters<typeof OTLPGrpcTraceExporter>[0]);
+  if (options.protocol === 'http/json')
+    return new OTLPJsonTraceExporter(shared as ConstructorParameters<typeof OTLPJsonTraceExporter>[0]);
   return new OTLPProtoTraceExporter(shared as ConstructorParameters<typeof OTLPProtoTraceExporter>[0]);
 }
 
@@ -94,9 +111,15 @@ export function createSpanProcessors(
   }
   if (options.exporters.includes('zipkin')) {
     // the stock exporter: Zipkin is for local setups, without the outage buffer
-    const zipkin = new ZipkinExporter({ serviceName: options.resource.serviceName, ...(options.zipkinEndpoint ? { url: options.zipkinEndpoint } : {}) });
-    processors.push(new BatchSpanProcessor({ exporter: zipkin, ...options.batch, selfObsMeterProvider: meterProvider }));
+    const zipkin = new ZipkinExporter({
+      serviceName: options.resource.serviceName,
+      ...(options.zipkinEndpoint ? { url: options.zipkinEndpoint } : {}),
+    });
+    processors.push(
+      new BatchSpanProcessor({ exporter: zipkin, ...options.batch, selfObsMeterProvider: meterProvider }),
+    );
   }
-  if (options.exporters.includes('console')) processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+  if (options.exporters.includes('console'))
+    processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
   return { processors, otlp };
 }

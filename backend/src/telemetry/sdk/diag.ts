@@ -30,5 +30,11 @@ export function diagLoggerFor(logger: Logger): DiagLogger {
         logger[level](detail ? { err: detail } : args.length > 0 ? { args } : {}, message),
       );
     };
-  return { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'), verbose: write('trace') };
+  return {
+    error: write('error'),
+    warn: write('warn'),
+    info: write('info'),
+    debug: write('debug'),
+    verbose: write('trace'),
+  };
 }

@@ -1,5 +1,10 @@
 import { ROOT_CONTEXT, context, metrics, trace } from '@opentelemetry/api';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +28,9 @@ describe('pg: queries under an unsampled trace skip the instrumentation', () => 
   function patchedQuery() {
     const pg = createInstrumentations({ untracedPaths: [], captureSqlParameters: false }).find(
       (instrumentation) => instrumentation.instrumentationName === '@opentelemetry/instrumentation-pg',
-    ) as unknown as { _getClientQueryPatch?: () => (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown };
+    ) as unknown as {
+      _getClientQueryPatch?: () => (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown;
+    };
     expect(typeof pg._getClientQueryPatch).toBe('function');
     const calls: Array<{ self: unknown; args: unknown[] }> = [];
     const original = function query(this: unknown, ...args: unknown[]) {
@@ -33,11 +40,17 @@ describe('pg: queries under an unsampled trace skip the instrumentation', () => 
     return { query: pg._getClientQueryPatch!()(original), calls };
   }
 
-  const client = { database: 'test', connectionParameters: { database: 'test', host: '127.0.0.1', port: 5432, user: 'postgres' } };
+  const client = {
+    database: 'test',
+    connectionParameters: { database: 'test', host: '127.0.0.1', port: 5432, user: 'postgres' },
+  };
   const callback = () => undefined;
 
   it('when the active span is not sampled, then the driver is called without the instrumentation, and the query is still timed into the metric', async () => {
-    const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 60_000 });
+    const reader = new PeriodicExportingMetricReader({
+      exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+      exportIntervalMillis: 60_000,
+    });
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
     const { query, calls } = patchedQuery();
     const unsampled = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 0 });
@@ -57,8 +70,15 @@ describe('pg: queries under an unsampled trace skip the instrumentation', () => 
     timed(undefined);
     expect(answered).toBe(true);
     const { resourceMetrics } = await reader.collect();
-    const duration = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((metric) => metric.descriptor.name === 'db.client.operation.duration');
-    expect(duration?.dataPoints[0]?.attributes).toMatchObject({ 'db.system.name': 'postgresql', 'db.namespace': 'test', 'db.operation.name': 'SELECT', 'server.port': 5432 });
+    const duration = resourceMetrics.scopeMetrics
+      .flatMap((scope) => scope.metrics)
+      .find((metric) => metric.descriptor.name === 'db.client.operation.duration');
+    expect(duration?.dataPoints[0]?.attributes).toMatchObject({
+      'db.system.name': 'postgresql',
+      'db.namespace': 'test',
+      'db.operation.name': 'SELECT',
+      'server.port': 5432,
+    });
     metrics.disable();
   });
 
@@ -97,7 +117,12 @@ describe('ioredis: commands under an unsampled trace skip the instrumentation', 
   function patchedSendCommand() {
     const redis = createInstrumentations({ untracedPaths: [], captureSqlParameters: false }).find(
       (instrumentation) => instrumentation.instrumentationName === '@opentelemetry/instrumentation-ioredis',
-    ) as unknown as { _traceSendCommand?: (original: (...args: unknown[]) => unknown, version: string) => (...args: unknown[]) => unknown };
+    ) as unknown as {
+      _traceSendCommand?: (
+        original: (...args: unknown[]) => unknown,
+        version: string,
+      ) => (...args: unknown[]) => unknown;
+    };
     expect(typeof redis._traceSendCommand).toBe('function');
     const seen: Array<{ resolve: unknown }> = [];
     const original = function sendCommand(this: unknown, cmd: { resolve: unknown }) {

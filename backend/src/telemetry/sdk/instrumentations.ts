@@ -51,7 +51,26 @@ export const REDACTED_QUERY_PARAMS = [
   'X-Amz-Signature',
   'X-Amz-Credential',
   'X-Amz-Security-Token',
-  ...['token', 'access_token', 'id_token', 'refresh_token', 'auth', 'authorization', 'jwt', 'code', 'password', 'secret', 'client_secret', 'key', 'api_key', 'apikey', 'apiKey', 'x-api-key', 'session', 'sessionid'],
+  ...[
+    'token',
+    'access_token',
+    'id_token',
+    'refresh_token',
+    'auth',
+    'authorization',
+    'jwt',
+    'code',
+    'password',
+    'secret',
+    'client_secret',
+    'key',
+    'api_key',
+    'apikey',
+    'apiKey',
+    'x-api-key',
+    'session',
+    'sessionid',
+  ],
 ];
 
 function pathOf(request: IncomingMessage): string {
@@ -80,7 +99,10 @@ type QueryArgs = unknown[];
 
 /** The attributes instrumentation-pg gives `db.client.operation.duration`, for a query it does not see. */
 function queryMetricAttributes(client: unknown, text: unknown): Attributes {
-  const { database, connectionParameters } = (client ?? {}) as { database?: unknown; connectionParameters?: { host?: unknown; port?: unknown } };
+  const { database, connectionParameters } = (client ?? {}) as {
+    database?: unknown;
+    connectionParameters?: { host?: unknown; port?: unknown };
+  };
   const attributes: Attributes = { [ATTR_DB_SYSTEM_NAME]: 'postgresql' };
   if (typeof database === 'string') attributes[ATTR_DB_NAMESPACE] = database;
   if (typeof connectionParameters?.host === 'string') attributes[ATTR_SERVER_ADDRESS] = connectionParameters.host;
@@ -99,7 +121,8 @@ const MAX_CACHED_TEXTS = 512;
 const attributeCache = new WeakMap<object, Map<string, Attributes>>();
 
 function cachedQueryMetricAttributes(client: unknown, text: unknown): Attributes {
-  if (typeof text !== 'string' || client === null || typeof client !== 'object') return queryMetricAttributes(client, text);
+  if (typeof text !== 'string' || client === null || typeof client !== 'object')
+    return queryMetricAttributes(client, text);
   let texts = attributeCache.get(client);
   if (texts === undefined) {
     texts = new Map();
@@ -117,10 +140,16 @@ function cachedQueryMetricAttributes(client: unknown, text: unknown): Attributes
 function timedQuery(client: unknown, args: QueryArgs, original: (...args: unknown[]) => unknown): unknown {
   const started = performance.now();
   const first = args[0];
-  const attributes = cachedQueryMetricAttributes(client, typeof first === 'string' ? first : (first as { text?: unknown } | undefined)?.text);
+  const attributes = cachedQueryMetricAttributes(
+    client,
+    typeof first === 'string' ? first : (first as { text?: unknown } | undefined)?.text,
+  );
   const done = (error?: unknown) => {
     const code = (error as { code?: unknown } | undefined)?.code;
-    recordDbOperation((performance.now() - started) / 1000, typeof code === 'string' ? { ...attributes, [ATTR_ERROR_TYPE]: code } : attributes);
+    recordDbOperation(
+      (performance.now() - started) / 1000,
+      typeof code === 'string' ? { ...attributes, [ATTR_ERROR_TYPE]: code } : attributes,
+    );
   };
   const last = args.at(-1);
   if (typeof last === 'function') {
@@ -200,43 +229,57 @@ export function createInstrumentations(options: InstrumentationOptions): Instrum
   return (Object.keys(all) as InstrumentationName[]).filter((name) => wanted.has(name)).map((name) => all[name]());
 }
 
-function createAllInstrumentations({ untracedPaths, captureSqlParameters }: InstrumentationOptions): Record<InstrumentationName, () => Instrumentation> {
+function createAllInstrumentations({
+  untracedPaths,
+  captureSqlParameters,
+}: InstrumentationOptions): Record<InstrumentationName, () => Instrumentation> {
   const exact = new Set(untracedPaths.filter((path) => !path.endsWith('/')));
   const prefixes = untracedPaths.filter((path) => path.endsWith('/'));
   const isUntraced = (request: IncomingMessage) => {
     const path = pathOf(request);
-    return exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix)) || untracedServers.has((request.socket as { server?: object }).server ?? {});
+    return (
+      exact.has(path) ||
+      prefixes.some((prefix) => path.startsWith(prefix)) ||
+      untracedServers.has((request.socket as { server?: object }).server ?? {})
+    );
   };
   return {
     // incoming requests only (http-server/): outgoing `http` module calls are the exporter's own
-    http: () => new HttpServerInstrumentation({
-      ignoreIncomingRequestHook: isUntraced,
-      redactedQueryParams: REDACTED_QUERY_PARAMS,
-      requestHook: (span) => {
-        const requestId = getRequestId(context.active());
-        if (requestId !== undefined) span.setAttribute(ATTR_REQUEST_ID, requestId);
-      },
-    }),
-    pg: () => skipUnsampledQueries(new PgInstrumentation({
-      requireParentSpan: true,
-      ignoreConnectSpans: true,
-      enhancedDatabaseReporting: captureSqlParameters,
-      // `SELECT renovation_sessions` rather than `pg.query:SELECT <database>`, as the
-      // database conventions name spans, with the operation and table as attributes.
-      requestHook: (span, { query }) => {
-        const summary = summarizeSql(query.text);
-        if (summary === undefined) return;
-        span.updateName(summary.name);
-        span.setAttribute(ATTR_DB_OPERATION_NAME, summary.operation);
-        if (summary.collection !== undefined) span.setAttribute(ATTR_DB_COLLECTION_NAME, summary.collection);
-      },
-    })),
+    http: () =>
+      new HttpServerInstrumentation({
+        ignoreIncomingRequestHook: isUntraced,
+        redactedQueryParams: REDACTED_QUERY_PARAMS,
+        requestHook: (span) => {
+          const requestId = getRequestId(context.active());
+          if (requestId !== undefined) span.setAttribute(ATTR_REQUEST_ID, requestId);
+        },
+      }),
+    pg: () =>
+      skipUnsampledQueries(
+        new PgInstrumentation({
+          requireParentSpan: true,
+          ignoreConnectSpans: true,
+          enhancedDatabaseReporting: captureSqlParameters,
+          // `SELECT renovation_sessions` rather than `pg.query:SELECT <database>`, as the
+          // database conventions name spans, with the operation and table as attributes.
+          requestHook: (span, { query }) => {
+            const summary = summarizeSql(query.text);
+            if (summary === undefined) return;
+            span.updateName(summary.name);
+            span.setAttribute(ATTR_DB_OPERATION_NAME, summary.operation);
+            if (summary.collection !== undefined) span.setAttribute(ATTR_DB_COLLECTION_NAME, summary.collection);
+          },
+        }),
+      ),
     // no unsampled shortcut here: under an unsampled trace undici's work is what carries the
     // trace (an unsampled traceparent downstream) and counts http.client.request.duration
     undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
     // Redis commands only inside traced work (a job, a delivery), never BullMQ's polling;
     // the command name only: arguments carry job payloads and user data.
-    ioredis: () => skipUnsampledCommands(new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command })),
+    ioredis: () =>
+      skipUnsampledCommands(
+        new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
+      ),
     // metrics only: event-loop delay and utilisation, heap by space, GC
     'runtime-node': () => new RuntimeNodeInstrumentation(),
   };

@@ -1,4 +1,12 @@
-import { TraceFlags, isSpanContextValid, trace, type Context, type TextMapGetter, type TextMapPropagator, type TextMapSetter } from '@opentelemetry/api';
+import {
+  TraceFlags,
+  isSpanContextValid,
+  trace,
+  type Context,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 
 const HEADER = 'uber-trace-id';
 // {trace-id}:{span-id}:{parent-span-id, deprecated}:{flags}; ids are hex, a 64-bit trace id is left-padded.
@@ -20,7 +28,9 @@ export class JaegerPropagator implements TextMapPropagator {
 
   extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
     const raw = getter.get(carrier, HEADER);
-    const match = FORMAT.exec(((Array.isArray(raw) ? raw[0] : raw) ?? '').replaceAll('%3A', ':').replaceAll('%3a', ':'));
+    const match = FORMAT.exec(
+      ((Array.isArray(raw) ? raw[0] : raw) ?? '').replaceAll('%3A', ':').replaceAll('%3a', ':'),
+    );
     if (match === null) return context;
     const spanContext = {
       traceId: match[1]!.toLowerCase().padStart(32, '0'),

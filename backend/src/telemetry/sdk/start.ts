@@ -54,7 +54,10 @@ function throttledErrorHandler(options: TelemetryOptions): (error: unknown) => v
     if ((lastSeen.get(message) ?? 0) > now - 60_000) return;
     lastSeen.set(message, now);
     context.with(ROOT_CONTEXT, () =>
-      options.logger.warn({ component: 'otel', err: error instanceof Error ? error : undefined }, `telemetry error: ${message}`),
+      options.logger.warn(
+        { component: 'otel', err: error instanceof Error ? error : undefined },
+        `telemetry error: ${message}`,
+      ),
     );
   };
 }
@@ -74,7 +77,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (!options.disabled && externalSdkRegistered()) {
     // e.g. node --require @opentelemetry/auto-instrumentations-node/register: two SDKs
     // would patch every module twice; the one the operator chose wins
-    options.logger.warn({ component: 'otel' }, 'an OpenTelemetry SDK is already registered (preloaded); this app\'s own tracing setup stands aside');
+    options.logger.warn(
+      { component: 'otel' },
+      "an OpenTelemetry SDK is already registered (preloaded); this app's own tracing setup stands aside",
+    );
     return { enabled: true, forceFlush: async () => {}, shutdown: async () => undefined };
   }
   // The context manager is kept even when tracing is disabled: the request id rides on it.
@@ -84,7 +90,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     return { enabled: false, forceFlush: async () => {}, shutdown: async () => undefined };
   }
 
-  diag.setLogger(diagLoggerFor(options.diagLogger), { logLevel: DIAG_LEVELS[options.diagLogLevel] ?? DIAG_LEVELS.info });
+  diag.setLogger(diagLoggerFor(options.diagLogger), {
+    logLevel: DIAG_LEVELS[options.diagLogLevel] ?? DIAG_LEVELS.info,
+  });
   setGlobalErrorHandler(throttledErrorHandler(options));
 
   const detected = detectResources({ detectors: resourceDetectors(options.resourceDetectors) });
@@ -158,7 +166,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       const deadline = Date.now() + timeoutMs;
       otlp?.beginShutdown(deadline - 50);
       await withTimeout(provider.shutdown(), timeoutMs, () =>
-        options.logger.warn({ component: 'otel', timeoutMs }, 'telemetry shutdown timed out; unexported spans are lost'),
+        options.logger.warn(
+          { component: 'otel', timeoutMs },
+          'telemetry shutdown timed out; unexported spans are lost',
+        ),
       );
       // after the spans: the last metric export carries the pipeline's final counts
       if (metered !== undefined) {

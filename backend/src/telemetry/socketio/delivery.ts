@@ -33,12 +33,24 @@ function deliveryAttributes(event: string, room: string, operation: 'send' | 'pr
  * Emits `event` to `room` inside a `socket.io emit <event>` PRODUCER span, adding its
  * `traceparent` (and `tracestate`) to the payload.
  */
-export function tracedRoomEmit(event: string, room: string, payload: Record<string, unknown>, emit: (payload: Record<string, unknown>) => void): void {
-  const span = tracer.startSpan(`socket.io emit ${event}`, { kind: SpanKind.PRODUCER, attributes: deliveryAttributes(event, room, 'send') });
+export function tracedRoomEmit(
+  event: string,
+  room: string,
+  payload: Record<string, unknown>,
+  emit: (payload: Record<string, unknown>) => void,
+): void {
+  const span = tracer.startSpan(`socket.io emit ${event}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: deliveryAttributes(event, room, 'send'),
+  });
   try {
     const carrier: Record<string, string> = {};
     propagation.inject(trace.setSpan(context.active(), span), carrier);
-    const withTrace = { ...payload, ...(carrier.traceparent ? { traceparent: carrier.traceparent } : {}), ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) };
+    const withTrace = {
+      ...payload,
+      ...(carrier.traceparent ? { traceparent: carrier.traceparent } : {}),
+      ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}),
+    };
     context.with(trace.setSpan(context.active(), span), () => emit(withTrace));
     endSpan(span);
   } catch (error) {
@@ -65,7 +77,12 @@ interface AdapterInternals {
  */
 class TracingRedisAdapter extends RedisAdapter {}
 const baseOnMessage = (RedisAdapter.prototype as unknown as { onmessage: OnMessage }).onmessage;
-(TracingRedisAdapter.prototype as unknown as { onmessage: OnMessage }).onmessage = function tracedOnMessage(this: RedisAdapter, pattern, channel, message) {
+(TracingRedisAdapter.prototype as unknown as { onmessage: OnMessage }).onmessage = function tracedOnMessage(
+  this: RedisAdapter,
+  pattern,
+  channel,
+  message,
+) {
   const self = this as unknown as AdapterInternals;
   let span: ReturnType<typeof tracer.startSpan> | undefined;
   try {
@@ -77,8 +94,15 @@ const baseOnMessage = (RedisAdapter.prototype as unknown as { onmessage: OnMessa
       const traceparent = (payload as { traceparent?: unknown } | undefined)?.traceparent;
       if (uid !== self.uid && typeof event === 'string' && typeof traceparent === 'string') {
         const tracestate = (payload as { tracestate?: unknown }).tracestate;
-        const parent = propagation.extract(ROOT_CONTEXT, { traceparent, ...(typeof tracestate === 'string' ? { tracestate } : {}) });
-        span = tracer.startSpan(`socket.io deliver ${event}`, { kind: SpanKind.CONSUMER, attributes: deliveryAttributes(event, room, 'process') }, parent);
+        const parent = propagation.extract(ROOT_CONTEXT, {
+          traceparent,
+          ...(typeof tracestate === 'string' ? { tracestate } : {}),
+        });
+        span = tracer.startSpan(
+          `socket.io deliver ${event}`,
+          { kind: SpanKind.CONSUMER, attributes: deliveryAttributes(event, room, 'process') },
+          parent,
+        );
       }
     }
   } catch (failure) {

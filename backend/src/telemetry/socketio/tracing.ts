@@ -131,14 +131,22 @@ export function createSocketTracing() {
     };
     const span = tracer.startSpan(
       `socket.io ${event}`,
-      { kind: SpanKind.CONSUMER, attributes, links: state && state.parent === undefined ? [{ context: state.connection }] : [] },
+      {
+        kind: SpanKind.CONSUMER,
+        attributes,
+        links: state && state.parent === undefined ? [{ context: state.connection }] : [],
+      },
       state?.parent ?? state?.base ?? ROOT_CONTEXT,
     );
     const active = trace.setSpan(state?.parent ?? state?.base ?? ROOT_CONTEXT, span);
     const started = performance.now();
     const settle = (error?: unknown) => {
       // every event counts in the metrics, traced or not
-      recordSocketEvent(event, (performance.now() - started) / 1000, error === undefined ? undefined : isAppError(error) ? error.code : errorType(error));
+      recordSocketEvent(
+        event,
+        (performance.now() - started) / 1000,
+        error === undefined ? undefined : isAppError(error) ? error.code : errorType(error),
+      );
       try {
         if (error === undefined) endSpan(span);
         else if (isAppError(error) && error.status < 500) {
