@@ -17,13 +17,13 @@
  *   npm run bench:profile -- --rounds 1 --seconds 5 --only U
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { selfTimeByGroup } from './lib/cpu-profile.mts';
 import { saturate } from './lib/load.mts';
+import { cpuMicros, freePort, log } from './lib/process.mts';
 import { median } from './lib/stats.mts';
 
 const require = createRequire(import.meta.url);
@@ -67,26 +67,6 @@ const { values: args } = parseArgs({
 });
 const only = args.only as string[];
 const modes = (Object.keys(MODES) as Mode[]).filter((mode) => only.length === 0 || mode === 'A' || only.includes(mode));
-
-function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** CPU time (user + system) the process has used so far, in µs (Linux /proc, 100 ticks a second). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
 
 /** The profiler's clock (V8 TimeTicks) and hrtime are both CLOCK_MONOTONIC, in µs here. */
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);

@@ -28,13 +28,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { drawChart } from './lib/chart.mts';
 import { atFixedRate, chatRoundTrips, saturate } from './lib/load.mts';
 import { measureLogLine } from './lib/log-line.mts';
+import { cpuMicros, database, freePort, log } from './lib/process.mts';
 import { renderReport, type ConfigName, type RunResult } from './lib/report.mts';
 
 const require = createRequire(import.meta.url);
@@ -62,20 +62,6 @@ const CONFIGS: ConfigName[] =
     ? ['A', ...(args.only as ConfigName[]).filter((c) => c !== 'A')]
     : ['A', 'B', 'C', 'D', 'E'];
 
-function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function startServices(): Promise<{ child: ChildProcess; sink: string; gemini: string }> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'lib', 'services.mts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -87,23 +73,6 @@ function startServices(): Promise<{ child: ChildProcess; sink: string; gemini: s
     child.once('exit', (code) => reject(new Error(`bench services exited (${code})`)));
   });
 }
-
-async function database(): Promise<{ url: string; stop(): Promise<void> }> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
-  const { startEmbeddedPostgres } = require('../backend/dist/dev/embedded-postgres.js');
-  const { createLogger } = require('../backend/dist/utils/logger.js');
-  const dataDir = path.join(TMP, 'pg');
-  const embedded = await startEmbeddedPostgres({ dataDir, port: 0, logger: createLogger({ level: 'warn' }) });
-  return { url: embedded.connectionString, stop: () => embedded.stop() };
-}
-
-/** CPU time (user + system) the process has used so far, in microseconds (Linux /proc). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1e6) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = 100;
 
 async function sinkStats(sink: string, reset = false): Promise<{ spans: number; phase: number }> {
   const response = await fetch(`${sink}/stats`, { method: reset ? 'DELETE' : 'GET' });
@@ -281,7 +250,7 @@ async function main(): Promise<void> {
   if ((await new Promise((resolve) => build.once('exit', resolve))) !== 0) throw new Error('build failed');
 
   const services = await startServices();
-  const db = await database();
+  const db = await database(TMP);
   const results: RunResult[] = [];
   let breakdown: string | undefined;
   try {

@@ -18,11 +18,12 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
 import { countSpans } from './lib/otlp-count.mts';
+import { database, freePort, log, rssMiB } from './lib/process.mts';
 import { percentile } from './lib/stats.mts';
 
 const require = createRequire(import.meta.url);
@@ -38,10 +39,6 @@ const { values: args } = parseArgs({
 const durationS = Number(args.duration);
 const MODES = ['ok', '503', 'ok', 'refused', 'ok', 'hung', 'ok'] as const;
 type Mode = (typeof MODES)[number];
-
-function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
-}
 
 /** The collector stand-in: counts the spans it accepts; 503, refused or hung on demand. */
 async function startCollector() {
@@ -92,32 +89,6 @@ async function startCollector() {
   };
 }
 
-async function database(): Promise<{ url: string; stop(): Promise<void> }> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
-  const { startEmbeddedPostgres } = require('../backend/dist/dev/embedded-postgres.js');
-  const { createLogger } = require('../backend/dist/utils/logger.js');
-  const embedded = await startEmbeddedPostgres({
-    dataDir: path.join(TMP, 'pg'),
-    port: 0,
-    logger: createLogger({ level: 'warn' }),
-  });
-  return { url: embedded.connectionString, stop: () => embedded.stop() };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createNetServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function rssMiB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-}
-
 /** Least-squares slope of y over x. */
 function slope(points: Array<[number, number]>): number {
   const n = points.length;
@@ -143,7 +114,7 @@ async function main(): Promise<void> {
   const { startGeminiStandIn } = require('../backend/dist/dev/gemini-stand-in/server.js');
   const gemini = await startGeminiStandIn({ chunkDelayMs: 20 });
   const collector = await startCollector();
-  const db = await database();
+  const db = await database(TMP);
   const heapFile = path.join(TMP, 'heap.jsonl');
   writeFileSync(heapFile, '');
   const secret = 'soak-secret-soak-secret-soak-secret-0123';

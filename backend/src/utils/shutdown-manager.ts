@@ -8,11 +8,13 @@ export interface ShutdownContext {
   readonly reason: string;
 }
 
-/** A handler may return figures worth reporting (spans undelivered, say); they go into the last log line. */
+/** What a handler may give back: figures worth reporting (spans undelivered, say), or nothing. */
+type Figures = Record<string, unknown> | undefined;
 // biome-ignore lint/suspicious/noConfusingVoidType: handlers are plain `() => void` or `async () => {}` functions
-export type ShutdownHandler = (
-  ctx: ShutdownContext,
-) => Promise<Record<string, unknown> | void | undefined> | Record<string, unknown> | void | undefined;
+type Nothing = void;
+
+/** A handler may return figures worth reporting; they go into the last log line. */
+export type ShutdownHandler = (ctx: ShutdownContext) => Promise<Figures | Nothing> | Figures | Nothing;
 
 interface Registration {
   name: string;

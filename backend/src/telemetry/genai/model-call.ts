@@ -70,9 +70,8 @@ function noteSettingsOnRun(run: AgentRunContext, request: AICallRequest): void {
   }
 }
 
-function startAISpan(request: AICallRequest): { span: Span; ctx: Context } {
-  const run = getAgentRun(context.active());
-  // what a sampler may look at is set at start (operation, provider, model, server)
+/** What every span and metric of a model call carries: operation, provider, model, server. */
+function callAttributes(request: AICallRequest): Attributes {
   const attributes: Attributes = {
     [attr.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
     [attr.ATTR_GEN_AI_PROVIDER_NAME]: request.provider,
@@ -80,6 +79,13 @@ function startAISpan(request: AICallRequest): { span: Span; ctx: Context } {
   };
   if (request.serverAddress !== undefined) attributes[attr.ATTR_SERVER_ADDRESS] = request.serverAddress;
   if (request.serverPort !== undefined) attributes[attr.ATTR_SERVER_PORT] = request.serverPort;
+  return attributes;
+}
+
+function startAISpan(request: AICallRequest): { span: Span; ctx: Context } {
+  const run = getAgentRun(context.active());
+  // what a sampler may look at is set at start (operation, provider, model, server)
+  const attributes = callAttributes(request);
   // "if and only if the request is streaming"
   if (request.stream) attributes[attr.ATTR_GEN_AI_REQUEST_STREAM] = true;
   if (request.temperature !== undefined) attributes[attr.ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
@@ -171,13 +177,7 @@ function measureCall(
 ): void {
   try {
     const responseModel = outcome.responseModel ?? record?.responseModel;
-    const attributes: Attributes = {
-      [attr.ATTR_GEN_AI_OPERATION_NAME]: 'chat',
-      [attr.ATTR_GEN_AI_PROVIDER_NAME]: request.provider,
-      [attr.ATTR_GEN_AI_REQUEST_MODEL]: request.model,
-    };
-    if (request.serverAddress !== undefined) attributes[attr.ATTR_SERVER_ADDRESS] = request.serverAddress;
-    if (request.serverPort !== undefined) attributes[attr.ATTR_SERVER_PORT] = request.serverPort;
+    const attributes = callAttributes(request);
     if (ending === 'success' && responseModel) attributes[attr.ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
     if (ending === 'failure') attributes[ATTR_ERROR_TYPE] = aiErrorType(error);
     const usage = outcome.usage;
