@@ -268,7 +268,10 @@ describe(`trace context under load (pool of ${POOL}, ${CONCURRENCY} concurrent)`
         const root = trace.find((span) => span.kind === 'SERVER')!;
         for (const query of trace.filter(isSql)) expect(query.parentSpanId, formatTree(trace)).toBe(root.spanId);
       }
-      expect(spans.filter(isSql)).toHaveLength(sampled.size * 2);
+      // nothing else anywhere (the session's creation, sampled one time in ten, is not part of the load)
+      expect(spans.filter((span) => isSql(span) && span.name !== 'INSERT renovation_sessions')).toHaveLength(
+        sampled.size * 2,
+      );
     });
   });
 
