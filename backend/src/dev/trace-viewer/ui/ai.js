@@ -20,7 +20,7 @@ export function tokensOf(span) {
   return input === undefined && output === undefined ? undefined : { input, output };
 }
 
-/** Short text for a waterfall row: "model · 100 in / 15 out". */
+/** Short text for a waterfall row: "100 in / 15 out · model" (tokens first: a narrow row cuts the end). */
 export function aiBadge(span) {
   const a = span.attributes;
   const tokens = tokensOf(span);
@@ -28,7 +28,7 @@ export function aiBadge(span) {
   const tool = a['gen_ai.tool.name'];
   // a tool span is usually named after its tool already
   const what = model ?? (typeof tool === 'string' && !span.name.includes(tool) ? tool : undefined);
-  return [what, tokens && formatTokens(tokens.input, tokens.output)].filter(Boolean).join(' · ');
+  return [tokens && formatTokens(tokens.input, tokens.output), what].filter(Boolean).join(' · ');
 }
 
 export function aiSection(span) {

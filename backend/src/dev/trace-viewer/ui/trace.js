@@ -134,7 +134,7 @@ function waterfall(trace, selectedId, select) {
       h('span', { class: 'dot', title: service }),
       h('span', { class: 'name' }, span.name),
       h('span', { class: `kind kind-${span.kind.toLowerCase()}` }, span.kind.toLowerCase()),
-      isAi(span) && aiBadge(span) ? h('span', { class: 'ai-tag' }, aiBadge(span)) : null,
+      isAi(span) && aiBadge(span) ? h('span', { class: 'ai-tag', title: aiBadge(span) }, aiBadge(span)) : null,
     );
     label.style.paddingLeft = `${depth * 14 + 4}px`;
     label.firstChild.style.background = serviceColour(service);
