@@ -13,15 +13,21 @@
  * The main thread only (what the profiler samples); the difference to A per group is what
  * tracing adds there. Writes bench/results/profile-<date>.md.
  *
+ * `--functions N` also writes profile-<date>-functions.md: per mode, the N functions of
+ * telemetry code (OpenTelemetry packages, our telemetry/ files) with the most self time per
+ * request, a builtin they call (sort, JSON.stringify, Map lookups) charged to them: which
+ * record or call costs what, where the group rows only say which package.
+ *
  *   npm run bench:profile                   2 rounds of 8 s per mode
  *   npm run bench:profile -- --rounds 1 --seconds 5 --only U
+ *   npm run bench:profile -- --only U --functions 30
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { selfTimeByGroup } from './lib/cpu-profile.mts';
+import { selfTimeByFunction, selfTimeByGroup } from './lib/cpu-profile.mts';
 import { saturate } from './lib/load.mts';
 import { cpuMicros, freePort, log } from './lib/process.mts';
 import { median } from './lib/stats.mts';
@@ -63,6 +69,7 @@ const { values: args } = parseArgs({
     only: { type: 'string', multiple: true, default: [] },
     out: { type: 'string', default: path.join(ROOT, 'bench', 'results') },
     'no-build': { type: 'boolean', default: false },
+    functions: { type: 'string', default: '0' },
   },
 });
 const only = args.only as string[];
@@ -141,7 +148,11 @@ async function profileOnce(mode: Mode, round: number, sink: string, gemini: stri
     // are scaled to the process's CPU time per request as /proc counts it.
     const sampled = [...totals.values()].reduce((sum, us) => sum + us, 0);
     const perRequest = new Map([...totals].map(([group, us]) => [group, (us / sampled) * cpuPerRequest]));
-    return { requests: load.requests, requestsPerSecond: load.requestsPerSecond, perRequest };
+    const functions = new Map<string, number>();
+    if (Number(args.functions) > 0)
+      for (const { group, fn, us } of selfTimeByFunction(path.join(dir, file), from, to, isTelemetry))
+        functions.set(`${group} · ${fn}`, (us / sampled) * cpuPerRequest);
+    return { requests: load.requests, requestsPerSecond: load.requestsPerSecond, perRequest, functions };
   } finally {
     if (child.exitCode === null) child.kill('SIGTERM');
   }
@@ -187,6 +198,11 @@ async function main(): Promise<void> {
   writeFileSync(path.join(args.out as string, `profile-${date}.md`), markdown);
   writeFileSync(path.join(args.out as string, `profile-${date}-full.md`), renderFullTable(runs));
   process.stdout.write(`${markdown}\n`);
+  if (Number(args.functions) > 0) {
+    const functions = renderFunctions(runs, Number(args.functions));
+    writeFileSync(path.join(args.out as string, `profile-${date}-functions.md`), functions);
+    process.stdout.write(`\n${functions}\n`);
+  }
 }
 
 /** Median µs/request per group per mode, with the difference to A; small groups folded into "rest". */
@@ -229,6 +245,33 @@ export function renderFullTable(
     `| **CPU per request** | ${modesShown.map((mode) => `**${total(mode).toFixed(0)}**${mode === 'A' ? '' : ` (+${(total(mode) - total('A')).toFixed(0)})`}`).join(' | ')} |`,
     `| req/s (profiler on) | ${modesShown.map((mode) => median((runs.get(mode) ?? []).map((run) => run.requestsPerSecond)).toFixed(0)).join(' | ')} |`,
   ];
+  return lines.join('\n');
+}
+
+/** Per mode, the telemetry functions with the most self time per request (median of rounds; 0 in a round without it). */
+export function renderFunctions(runs: Map<Mode, Array<{ functions: Map<string, number> }>>, top: number): string {
+  const lines = [
+    `# Telemetry code by function, per request (${new Date().toISOString().slice(0, 10)})`,
+    '',
+    'Self time per request (µs) of the functions of OpenTelemetry packages and of our telemetry/ files,',
+    "a builtin's time (sort, JSON.stringify, Map operations) charged to the function that called it;",
+    'scaled as the group rows are; median of rounds. Command: `npm run bench:profile -- --functions N`.',
+  ];
+  for (const [mode, list] of runs) {
+    if (mode === 'A') continue;
+    const names = new Set(list.flatMap((run) => [...run.functions.keys()]));
+    const rows = [...names].map((name) => ({ name, us: median(list.map((run) => run.functions.get(name) ?? 0)) }));
+    rows.sort((a, b) => b.us - a.us);
+    const all = median(list.map((run) => [...run.functions.values()].reduce((sum, us) => sum + us, 0)));
+    lines.push(
+      '',
+      `## ${mode} · ${MODES[mode].label}: ${all.toFixed(1)} µs of telemetry code with its builtins`,
+      '',
+      '| function (group · name file:line) | µs/req |',
+      '|---|---:|',
+      ...rows.slice(0, top).map(({ name, us }) => `| ${name.replaceAll('|', '\\|')} | ${us.toFixed(2)} |`),
+    );
+  }
   return lines.join('\n');
 }
 

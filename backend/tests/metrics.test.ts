@@ -157,7 +157,23 @@ describe('metrics over OTLP, for every request at ratio 0', () => {
     expect(points.some((point) => point.name === 'renovation.plan_job.queue.depth')).toBe(true);
 
     // the pipeline and the runtime
-    expect(points.some((point) => point.name === 'otel.sdk.span.started')).toBe(true);
+    // each request's dropped server span, by parent origin and decision (the SDK's counter, its
+    // attribute sets built once: sdk/tracer-metrics.ts)
+    expect(
+      total(
+        points,
+        'otel.sdk.span.started',
+        (point) =>
+          point.attributes['otel.span.sampling_result'] === 'DROP' &&
+          point.attributes['otel.span.parent.origin'] === 'none',
+      ),
+    ).toBeGreaterThanOrEqual(requests);
+    // the pool's connections by state (instrumentation-pg's counters: sdk/pg-pool-metrics.ts)
+    const pool = points.filter((point) => point.name === 'db.client.connection.count');
+    expect(new Set(pool.map((point) => point.attributes['db.client.connection.state']))).toEqual(
+      new Set(['used', 'idle']),
+    );
+    expect(total(points, 'db.client.connection.count')).toBeGreaterThanOrEqual(1);
     expect(points.some((point) => point.name === 'otel.sdk.processor.span.queue.capacity')).toBe(true);
     expect(points.some((point) => point.name === 'nodejs.eventloop.delay.p99')).toBe(true);
 

@@ -248,15 +248,14 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
             : response.writableFinished
               ? undefined
               : ERROR_TYPE_ABORTED;
-      const route = state.rpc?.route;
-      const attributes: Attributes = {
-        [ATTR_HTTP_REQUEST_METHOD]: state.method,
-        'url.scheme': state.scheme,
-        'network.protocol.version': response.req?.httpVersion ?? '1.1',
-      };
-      if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
-      if (status !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
-      if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
+      const attributes = metricAttributes(
+        state.method,
+        state.scheme,
+        response.req?.httpVersion ?? '1.1',
+        state.rpc?.route,
+        status,
+        errorType,
+      );
       this.duration?.record(seconds, attributes);
       if (state.recording) this.endSpan(state.span, response, attributes, error);
       else state.span.end();
@@ -299,6 +298,36 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
       })
       .join('&');
   }
+}
+
+// A request's metric attributes repeat from request to request (method, route, status): each
+// set is built and frozen once, so sdk-metrics hashes it once (metrics/attribute-hash.ts).
+// Bounded: past the cap (a flood of odd routes or error codes) sets are built per request.
+const MAX_ATTRIBUTE_SETS = 1024;
+const attributeSets = new Map<string, Attributes>();
+
+function metricAttributes(
+  method: string,
+  scheme: string,
+  version: string,
+  route: string | undefined,
+  status: number | undefined,
+  errorType: string | undefined,
+): Attributes {
+  const key = `${method}\0${scheme}\0${version}\0${route ?? '\u0001'}\0${status ?? 0}\0${errorType ?? '\u0001'}`;
+  const known = attributeSets.get(key);
+  if (known !== undefined) return known;
+  const attributes: Attributes = {
+    [ATTR_HTTP_REQUEST_METHOD]: method,
+    'url.scheme': scheme,
+    'network.protocol.version': version,
+  };
+  if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
+  if (status !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+  if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
+  Object.freeze(attributes);
+  if (attributeSets.size < MAX_ATTRIBUTE_SETS) attributeSets.set(key, attributes);
+  return attributes;
 }
 
 function decodeName(name: string): string {

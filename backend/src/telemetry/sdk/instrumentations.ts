@@ -19,6 +19,7 @@ import { recordDbOperation } from '../metrics/instruments';
 import { summarizeSql } from '../sql-summary';
 import { getRequestId } from '../request-id';
 import { HttpServerInstrumentation } from '../http-server';
+import { cheapPoolCounters } from './pg-pool-metrics';
 import type { InstrumentationName } from '../types';
 
 const untracedServers = new WeakSet<object>();
@@ -97,8 +98,21 @@ type QueryPatch = (original: (...args: unknown[]) => unknown) => (...args: unkno
 
 type QueryArgs = unknown[];
 
+/** `db.operation.name` as instrumentation-pg writes it on the metric: the text's first word, upper-cased, without `;`. */
+function operationOf(firstWord: string): string {
+  const command = firstWord.toUpperCase();
+  return command.endsWith(';') ? command.slice(0, -1) : command;
+}
+
+/** The text up to its first space (after trimming), as instrumentation-pg splits it. */
+function firstWordOf(text: string): string {
+  const trimmed = text.trim();
+  const space = trimmed.indexOf(' ');
+  return space === -1 ? trimmed : trimmed.slice(0, space);
+}
+
 /** The attributes instrumentation-pg gives `db.client.operation.duration`, for a query it does not see. */
-function queryMetricAttributes(client: unknown, text: unknown): Attributes {
+function queryMetricAttributes(client: unknown, firstWord: string | undefined): Attributes {
   const { database, connectionParameters } = (client ?? {}) as {
     database?: unknown;
     connectionParameters?: { host?: unknown; port?: unknown };
@@ -107,31 +121,31 @@ function queryMetricAttributes(client: unknown, text: unknown): Attributes {
   if (typeof database === 'string') attributes[ATTR_DB_NAMESPACE] = database;
   if (typeof connectionParameters?.host === 'string') attributes[ATTR_SERVER_ADDRESS] = connectionParameters.host;
   if (Number.isInteger(connectionParameters?.port)) attributes[ATTR_SERVER_PORT] = connectionParameters?.port as number;
-  if (typeof text === 'string') {
-    const command = text.trim().split(' ', 1)[0]!.toUpperCase();
-    attributes[ATTR_DB_OPERATION_NAME] = command.endsWith(';') ? command.slice(0, -1) : command;
-  }
-  return attributes;
+  if (firstWord !== undefined) attributes[ATTR_DB_OPERATION_NAME] = operationOf(firstWord);
+  return Object.freeze(attributes);
 }
 
-// The metric attributes of a query depend only on its client and its text, and an app sends
-// the same few texts over and over (drizzle's statements): built once per client and text.
-// Bounded: a client sending ever new texts (literals inlined) stops caching at the cap.
-const MAX_CACHED_TEXTS = 512;
+// The metric attributes of a query depend only on its client and its text's first word: built
+// once per client and word, keyed by the word rather than the text (drizzle builds each text
+// anew, and a Map lookup by a new string of a few hundred characters hashes all of it). Frozen
+// and reused, so sdk-metrics hashes each set once (metrics/attribute-hash.ts). Bounded: a client
+// sending ever new first words (text without spaces) stops caching at the cap.
+const MAX_CACHED_WORDS = 512;
 const attributeCache = new WeakMap<object, Map<string, Attributes>>();
 
 function cachedQueryMetricAttributes(client: unknown, text: unknown): Attributes {
-  if (typeof text !== 'string' || client === null || typeof client !== 'object')
-    return queryMetricAttributes(client, text);
-  let texts = attributeCache.get(client);
-  if (texts === undefined) {
-    texts = new Map();
-    attributeCache.set(client, texts);
+  const firstWord = typeof text === 'string' ? firstWordOf(text) : undefined;
+  if (firstWord === undefined || client === null || typeof client !== 'object')
+    return queryMetricAttributes(client, firstWord);
+  let words = attributeCache.get(client);
+  if (words === undefined) {
+    words = new Map();
+    attributeCache.set(client, words);
   }
-  let attributes = texts.get(text);
+  let attributes = words.get(firstWord);
   if (attributes === undefined) {
-    attributes = queryMetricAttributes(client, text);
-    if (texts.size < MAX_CACHED_TEXTS) texts.set(text, attributes);
+    attributes = queryMetricAttributes(client, firstWord);
+    if (words.size < MAX_CACHED_WORDS) words.set(firstWord, attributes);
   }
   return attributes;
 }
@@ -254,8 +268,9 @@ function createAllInstrumentations({
           if (requestId !== undefined) span.setAttribute(ATTR_REQUEST_ID, requestId);
         },
       }),
-    pg: () =>
-      skipUnsampledQueries(
+    pg: () => {
+      cheapPoolCounters();
+      return skipUnsampledQueries(
         new PgInstrumentation({
           requireParentSpan: true,
           ignoreConnectSpans: true,
@@ -270,7 +285,8 @@ function createAllInstrumentations({
             if (summary.collection !== undefined) span.setAttribute(ATTR_DB_COLLECTION_NAME, summary.collection);
           },
         }),
-      ),
+      );
+    },
     // no unsampled shortcut here: under an unsampled trace undici's work is what carries the
     // trace (an unsampled traceparent downstream) and counts http.client.request.duration
     undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),

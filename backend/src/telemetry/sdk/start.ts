@@ -11,6 +11,8 @@ import { AppSampler, TokenBucket } from '../sampling/sampler';
 import { CRITICAL_OPERATIONS, HOUSEKEEPING_ROOT_SPANS } from '../sampling/rules';
 import { createInstrumentations } from './instrumentations';
 import { startMetrics } from '../metrics/provider';
+import { cacheAttributeHashes } from '../metrics/attribute-hash';
+import { cheapSpanCounters } from './tracer-metrics';
 import { takePinnedTraceId } from '../trace-id';
 import type { Telemetry, TelemetryOptions } from '../types';
 
@@ -108,6 +110,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     .merge(resourceFromAttributes(options.resource.attributes));
 
   // metrics first: the tracer provider, the batch processors and the instrumentations report through it
+  // before the providers are made: the SDK's metric records per request, made cheap (see each)
+  cacheAttributeHashes();
+  cheapSpanCounters();
   const metered = startMetrics({ ...options.metrics, resource, logger: options.logger });
   const { processors, otlp } = createSpanProcessors(options, metered?.provider);
   const provider = new TracerProvider({
