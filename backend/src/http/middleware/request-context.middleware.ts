@@ -30,7 +30,8 @@ export function requestContext({
   traceViewerUrl = viewerUrlFromEnv(getEnv()),
 }: RequestContextOptions) {
   return function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
-    let ctx = context.active();
+    const active = context.active();
+    let ctx = active;
     let requestId = getRequestId(ctx);
     if (requestId === undefined) {
       requestId = resolveRequestId(req.headers[REQUEST_ID_HEADER]);
@@ -69,6 +70,8 @@ export function requestContext({
       if (status >= 500) logger.error(line, 'request failed');
       else logger.info(line, res.writableFinished ? 'request completed' : 'request aborted by client');
     });
-    context.with(ctx, next);
+    // the id came with the request's context (the usual case): it is already the active one
+    if (ctx === active) next();
+    else context.with(ctx, next);
   };
 }

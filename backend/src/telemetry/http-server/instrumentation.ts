@@ -1,6 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import {
-  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   ValueType,
@@ -15,6 +14,7 @@ import {
 import { RPCType, setRPCMetadata, suppressTracing, type RPCMetadata } from '@opentelemetry/core';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { tracingFailed } from '../failure';
+import { ChainedContext } from './chained-context';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_ERROR_TYPE,
@@ -207,7 +207,9 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
       const ctx = suppressTracing(context.active());
       return { ctx, span: undefined, rpc: undefined, recording: false, method, scheme, started, done: false };
     }
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    // a chain rather than the API's Map-copying context: a request's context is built from
+    // several values (request id, span, RPC metadata), each setValue a copy otherwise
+    const parent = propagation.extract(ChainedContext.EMPTY, request.headers);
     const span = this.tracer.startSpan(
       method,
       {
@@ -302,9 +304,11 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
 
 // A request's metric attributes repeat from request to request (method, route, status): each
 // set is built and frozen once, so sdk-metrics hashes it once (metrics/attribute-hash.ts).
+// Found by route, then status, then among the few sets there (no key string to build and hash).
 // Bounded: past the cap (a flood of odd routes or error codes) sets are built per request.
 const MAX_ATTRIBUTE_SETS = 1024;
-const attributeSets = new Map<string, Attributes>();
+const attributeSets = new Map<string | undefined, Map<number | undefined, Attributes[]>>();
+let attributeSetCount = 0;
 
 function metricAttributes(
   method: string,
@@ -314,9 +318,17 @@ function metricAttributes(
   status: number | undefined,
   errorType: string | undefined,
 ): Attributes {
-  const key = `${method}\0${scheme}\0${version}\0${route ?? '\u0001'}\0${status ?? 0}\0${errorType ?? '\u0001'}`;
-  const known = attributeSets.get(key);
-  if (known !== undefined) return known;
+  let byStatus = attributeSets.get(route);
+  const candidates = byStatus?.get(status);
+  if (candidates !== undefined)
+    for (const known of candidates)
+      if (
+        known[ATTR_HTTP_REQUEST_METHOD] === method &&
+        known['url.scheme'] === scheme &&
+        known['network.protocol.version'] === version &&
+        known[ATTR_ERROR_TYPE] === errorType
+      )
+        return known;
   const attributes: Attributes = {
     [ATTR_HTTP_REQUEST_METHOD]: method,
     'url.scheme': scheme,
@@ -326,7 +338,15 @@ function metricAttributes(
   if (status !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
   if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
   Object.freeze(attributes);
-  if (attributeSets.size < MAX_ATTRIBUTE_SETS) attributeSets.set(key, attributes);
+  if (attributeSetCount < MAX_ATTRIBUTE_SETS) {
+    attributeSetCount++;
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      attributeSets.set(route, byStatus);
+    }
+    if (candidates === undefined) byStatus.set(status, [attributes]);
+    else candidates.push(attributes);
+  }
   return attributes;
 }
 

@@ -77,8 +77,11 @@ export class AppSampler implements Sampler {
   private readonly root: Sampler;
   private readonly honoursParent: boolean;
   private readonly forcing: boolean;
+  /** Methods some critical rule names: a request with another method skips the rules (most requests). */
+  private readonly criticalMethods: ReadonlySet<string>;
 
   constructor(private readonly options: AppSamplerOptions) {
+    this.criticalMethods = new Set(options.criticalOperations.map((rule) => rule.method));
     const { name, ratio } = options;
     this.root = name.endsWith('always_on')
       ? new AlwaysOnSampler()
@@ -130,8 +133,9 @@ export class AppSampler implements Sampler {
   private isCritical(kind: SpanKind, attributes: Attributes): boolean {
     if (kind !== SpanKind.SERVER) return false;
     const method = attributes[ATTR_HTTP_REQUEST_METHOD];
+    if (typeof method !== 'string' || !this.criticalMethods.has(method)) return false;
     const path = attributes[ATTR_URL_PATH];
-    if (typeof method !== 'string' || typeof path !== 'string') return false;
+    if (typeof path !== 'string') return false;
     const normalized = stripSlash(path);
     return this.options.criticalOperations.some(
       (rule) =>

@@ -151,6 +151,15 @@ function cachedQueryMetricAttributes(client: unknown, text: unknown): Attributes
 }
 
 /** Calls the driver and records how long the query took, by callback or by promise, whichever it uses. */
+/** One query's duration into the metric, `error.type` the PostgreSQL code when it failed. */
+function recordQuery(started: number, attributes: Attributes, error?: unknown): void {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  recordDbOperation(
+    (performance.now() - started) / 1000,
+    typeof code === 'string' ? { ...attributes, [ATTR_ERROR_TYPE]: code } : attributes,
+  );
+}
+
 function timedQuery(client: unknown, args: QueryArgs, original: (...args: unknown[]) => unknown): unknown {
   const started = performance.now();
   const first = args[0];
@@ -158,24 +167,22 @@ function timedQuery(client: unknown, args: QueryArgs, original: (...args: unknow
     client,
     typeof first === 'string' ? first : (first as { text?: unknown } | undefined)?.text,
   );
-  const done = (error?: unknown) => {
-    const code = (error as { code?: unknown } | undefined)?.code;
-    recordDbOperation(
-      (performance.now() - started) / 1000,
-      typeof code === 'string' ? { ...attributes, [ATTR_ERROR_TYPE]: code } : attributes,
-    );
-  };
   const last = args.at(-1);
   if (typeof last === 'function') {
-    const callback = last as (...results: unknown[]) => unknown;
-    args[args.length - 1] = function timed(this: unknown, error: unknown, ...rest: unknown[]) {
-      done(error ?? undefined);
-      return callback.call(this, error, ...rest);
+    // one closure per query, and the driver's arguments forwarded as they came (no array)
+    args[args.length - 1] = function timed(this: unknown, error: unknown) {
+      recordQuery(started, attributes, error);
+      // biome-ignore lint/complexity/noArguments: see above
+      return (last as (...results: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]);
     };
     return original.apply(client, args);
   }
   const result = original.apply(client, args);
-  if (result instanceof Promise) result.then(() => done(), done);
+  if (result instanceof Promise)
+    result.then(
+      () => recordQuery(started, attributes),
+      (error: unknown) => recordQuery(started, attributes, error),
+    );
   return result;
 }
 
