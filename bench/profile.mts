@@ -15,19 +15,24 @@
  *
  * `--functions N` also writes profile-<date>-functions.md: per mode, the N functions of
  * telemetry code (OpenTelemetry packages, our telemetry/ files) with the most self time per
- * request, a builtin they call (sort, JSON.stringify, Map lookups) charged to them: which
- * record or call costs what, where the group rows only say which package.
+ * request (a native binding they call charged to them): which record or call costs what,
+ * where the group rows only say which package.
  *
  *   npm run bench:profile                   2 rounds of 8 s per mode
  *   npm run bench:profile -- --rounds 1 --seconds 5 --only U
  *   npm run bench:profile -- --only U --functions 30
+ *
+ * `--tree` writes profile-<date>-tree.md: the same time as a call tree from where telemetry
+ * code was entered (an instrumentation's wrapper, a pool listener, a tracer call), so a
+ * function the flat list names (`hashAttributes`) shows whose records it serves.
+ *   npm run bench:profile -- --only U --tree
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { selfTimeByFunction, selfTimeByGroup } from './lib/cpu-profile.mts';
+import { selfTimeByFunction, selfTimeByGroup, telemetryPaths } from './lib/cpu-profile.mts';
 import { saturate } from './lib/load.mts';
 import { cpuMicros, freePort, log } from './lib/process.mts';
 import { median } from './lib/stats.mts';
@@ -70,6 +75,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: path.join(ROOT, 'bench', 'results') },
     'no-build': { type: 'boolean', default: false },
     functions: { type: 'string', default: '0' },
+    tree: { type: 'boolean', default: false },
   },
 });
 const only = args.only as string[];
@@ -152,7 +158,11 @@ async function profileOnce(mode: Mode, round: number, sink: string, gemini: stri
     if (Number(args.functions) > 0)
       for (const { group, fn, us } of selfTimeByFunction(path.join(dir, file), from, to, isTelemetry))
         functions.set(`${group} · ${fn}`, (us / sampled) * cpuPerRequest);
-    return { requests: load.requests, requestsPerSecond: load.requestsPerSecond, perRequest, functions };
+    const paths = new Map<string, number>();
+    if (args.tree)
+      for (const [key, us] of telemetryPaths(path.join(dir, file), from, to, isTelemetry))
+        paths.set(key, (us / sampled) * cpuPerRequest);
+    return { requests: load.requests, requestsPerSecond: load.requestsPerSecond, perRequest, functions, paths };
   } finally {
     if (child.exitCode === null) child.kill('SIGTERM');
   }
@@ -202,6 +212,11 @@ async function main(): Promise<void> {
     const functions = renderFunctions(runs, Number(args.functions));
     writeFileSync(path.join(args.out as string, `profile-${date}-functions.md`), functions);
     process.stdout.write(`\n${functions}\n`);
+  }
+  if (args.tree) {
+    const tree = renderTree(runs);
+    writeFileSync(path.join(args.out as string, `profile-${date}-tree.md`), tree);
+    process.stdout.write(`\n${tree}\n`);
   }
 }
 
@@ -254,7 +269,7 @@ export function renderFunctions(runs: Map<Mode, Array<{ functions: Map<string, n
     `# Telemetry code by function, per request (${new Date().toISOString().slice(0, 10)})`,
     '',
     'Self time per request (µs) of the functions of OpenTelemetry packages and of our telemetry/ files,',
-    "a builtin's time (sort, JSON.stringify, Map operations) charged to the function that called it;",
+    "V8's builtins (sort, JSON.stringify, Map operations) count as their caller's, and so here does a native binding's;",
     'scaled as the group rows are; median of rounds. Command: `npm run bench:profile -- --functions N`.',
   ];
   for (const [mode, list] of runs) {
@@ -265,12 +280,56 @@ export function renderFunctions(runs: Map<Mode, Array<{ functions: Map<string, n
     const all = median(list.map((run) => [...run.functions.values()].reduce((sum, us) => sum + us, 0)));
     lines.push(
       '',
-      `## ${mode} · ${MODES[mode].label}: ${all.toFixed(1)} µs of telemetry code with its builtins`,
+      `## ${mode} · ${MODES[mode].label}: ${all.toFixed(1)} µs of telemetry code`,
       '',
       '| function (group · name file:line) | µs/req |',
       '|---|---:|',
       ...rows.slice(0, top).map(({ name, us }) => `| ${name.replaceAll('|', '\\|')} | ${us.toFixed(2)} |`),
     );
+  }
+  return lines.join('\n');
+}
+
+/** Per mode, telemetry time as a call tree from where it was entered (mean of rounds; branches under 0.3 µs left out). */
+export function renderTree(runs: Map<Mode, Array<{ paths: Map<string, number> }>>): string {
+  interface Branch {
+    us: number;
+    children: Map<string, Branch>;
+  }
+  const lines = [
+    `# Telemetry code by call path, per request (${new Date().toISOString().slice(0, 10)})`,
+    '',
+    'µs per request under each frame of telemetry code, from where the telemetry code was entered',
+    '(a wrapper, a listener, a tracer call) down, each frame with what it calls; scaled as the group',
+    'rows are; mean of rounds. Command: `npm run bench:profile -- --tree`.',
+  ];
+  for (const [mode, list] of runs) {
+    if (mode === 'A') continue;
+    const root: Branch = { us: 0, children: new Map() };
+    for (const run of list)
+      for (const [key, us] of run.paths) {
+        let branch = root;
+        branch.us += us / list.length;
+        for (const frame of key.split('\n')) {
+          let child = branch.children.get(frame);
+          if (child === undefined) {
+            child = { us: 0, children: new Map() };
+            branch.children.set(frame, child);
+          }
+          child.us += us / list.length;
+          branch = child;
+        }
+      }
+    lines.push('', `## ${mode} · ${MODES[mode].label}: ${root.us.toFixed(1)} µs`, '', '```');
+    const walk = (branch: Branch, depth: number) => {
+      for (const [frame, child] of [...branch.children].sort((a, b) => b[1].us - a[1].us)) {
+        if (child.us < 0.3) continue;
+        lines.push(`${child.us.toFixed(1).padStart(6)}  ${'  '.repeat(depth)}${frame}`);
+        walk(child, depth + 1);
+      }
+    };
+    walk(root, 0);
+    lines.push('```');
   }
   return lines.join('\n');
 }

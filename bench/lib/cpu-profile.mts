@@ -82,9 +82,10 @@ export interface FunctionTime {
 
 /**
  * Self time in µs per function, in the window [from, to], for the functions of the groups
- * `keep` selects. A sample in a native builtin (sort, JSON.stringify, Map lookups: no url)
- * is charged to the nearest JavaScript caller, so `hashAttributes` carries the sorting and
- * encoding it asks for; the group rows (selfTimeByGroup) count those as "native builtins".
+ * `keep` selects. V8 already counts its JavaScript builtins (sort, JSON.stringify, Map
+ * lookups) as their caller's self time; a sample in a native binding (no url: hrtime,
+ * performance.now, Buffer writes) is charged to the nearest JavaScript caller too, where the
+ * group rows (selfTimeByGroup) count it as "native builtins".
  */
 export function selfTimeByFunction(
   file: string,
@@ -128,4 +129,54 @@ export function selfTimeByFunction(
     totals.set(key, entry);
   }
   return [...totals.values()].sort((a, b) => b.us - a.us);
+}
+
+/**
+ * Telemetry time by call path, in the window [from, to]: for each sample whose function
+ * (a native binding charged to its caller) is in a group `keep` selects, the path from the
+ * outermost of the consecutive such frames above it (where the telemetry code was entered:
+ * an instrumentation's wrapper, a pool listener, a tracer call) down to it. Keys are the
+ * frames joined by `\n`, values µs. Where the flat list says `hashAttributes`, this says
+ * whose records it hashed.
+ */
+export function telemetryPaths(
+  file: string,
+  from: number,
+  to: number,
+  keep: (group: string) => boolean,
+): Map<string, number> {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map<number, ProfileNode>();
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) {
+    byId.set(node.id, node);
+    for (const child of node.children ?? []) parentOf.set(child, node.id);
+  }
+  const up = (node: ProfileNode) => {
+    const parent = parentOf.get(node.id);
+    return parent === undefined ? undefined : byId.get(parent);
+  };
+  const pathOf = new Map<number, string | null>();
+  const pathFor = (id: number): string | null => {
+    const known = pathOf.get(id);
+    if (known !== undefined) return known;
+    let node = byId.get(id);
+    while (node !== undefined && groupOf(node.callFrame) === 'native builtins') node = up(node);
+    const frames: string[] = [];
+    for (let frame = node; frame !== undefined && keep(groupOf(frame.callFrame)); frame = up(frame))
+      frames.unshift(`${groupOf(frame.callFrame)} · ${functionKey(frame.callFrame)}`);
+    const path = frames.length === 0 ? null : frames.join('\n');
+    pathOf.set(id, path);
+    return path;
+  };
+  const totals = new Map<string, number>();
+  let time = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const delta = profile.timeDeltas[i] ?? 0;
+    time += delta;
+    if (time < from || time > to) continue;
+    const path = pathFor(profile.samples[i]!);
+    if (path !== null) totals.set(path, (totals.get(path) ?? 0) + delta);
+  }
+  return totals;
 }
