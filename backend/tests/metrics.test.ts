@@ -174,6 +174,121 @@ describe('metrics over OTLP, for every request at ratio 0', () => {
     ])
       expect(keys, key).not.toContain(key);
     expect(JSON.stringify(points)).not.toContain(sessionId);
+
+    // no sampled span, no exemplar
+    expect(receiver.metrics().flatMap((point) => point.exemplars)).toEqual([]);
+  });
+});
+
+/** Histogram points that carry exemplars, by metric name. */
+const withExemplars = (points: ReceivedMetricPoint[], name: string) =>
+  points.filter((point) => point.name === name && point.exemplars.length > 0);
+
+const EXEMPLAR_METRICS = [
+  'http.server.request.duration',
+  'db.client.operation.duration',
+  'gen_ai.client.operation.duration',
+] as const;
+
+describe.each(['http/protobuf', 'http/json'] as const)('exemplars over OTLP %s, every trace sampled', (protocol) => {
+  let receiver: OtlpReceiver;
+  let gemini: GeminiStandIn;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
+    server = await startServer({
+      env: {
+        ...testEnv(inject('databaseUrl'), receiver.url),
+        GEMINI_BASE_URL: gemini.baseUrl,
+        GEMINI_API_KEY: 'test-key',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        OTEL_METRIC_EXPORT_TIMEOUT: '400',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await gemini?.close();
+    await receiver?.close();
+  });
+
+  it('when requests, queries and a chat ran in sampled traces, then their latency histograms carry exemplars that point at spans the receiver holds', async () => {
+    await exercise(server, 10);
+    const points = await receiver.waitForMetrics(
+      (all) => EXEMPLAR_METRICS.every((name) => withExemplars(all, name).length > 0),
+      { timeoutMs: 20_000 },
+    );
+    expect(new Set(receiver.metricRequests().map((request) => request.contentType.split(';')[0]))).toEqual(
+      new Set([protocol === 'http/json' ? 'application/json' : 'application/x-protobuf']),
+    );
+    // the spans of those traces are exported on their own schedule
+    const spans = await receiver.waitForSpans(
+      (all) => {
+        const held = new Set(all.map((span) => span.spanId));
+        return EXEMPLAR_METRICS.every((name) =>
+          withExemplars(points, name).some((point) => point.exemplars.some((e) => held.has(e.spanId ?? ''))),
+        );
+      },
+      { timeoutMs: 20_000 },
+    );
+    const spanById = new Map(spans.map((span) => [span.spanId, span]));
+    for (const name of EXEMPLAR_METRICS) {
+      const exemplars = withExemplars(points, name).flatMap((point) =>
+        point.exemplars.map((exemplar) => ({ ...exemplar, bounds: point.explicitBounds ?? [] })),
+      );
+      const held = exemplars.filter((exemplar) => spanById.get(exemplar.spanId ?? '')?.traceId === exemplar.traceId);
+      expect(held.length, `${name}: an exemplar whose trace and span the receiver holds`).toBeGreaterThan(0);
+      for (const exemplar of exemplars) {
+        expect(exemplar.traceId, name).toMatch(/^[0-9a-f]{32}$/);
+        expect(exemplar.spanId, name).toMatch(/^[0-9a-f]{16}$/);
+        expect(exemplar.value, name).toBeGreaterThanOrEqual(0);
+      }
+    }
+    // the request's exemplar points into the request's own trace: its server span or one below it
+    const http = withExemplars(points, 'http.server.request.duration').find(
+      (point) => point.attributes['http.route'] === '/api/sessions/:sessionId',
+    );
+    const exemplar = http?.exemplars.find((e) => spanById.has(e.spanId ?? ''));
+    expect(exemplar, 'an exemplar on GET /api/sessions/:sessionId').toBeDefined();
+    expect(receiver.trace(exemplar!.traceId!).some((span) => span.name === 'GET /api/sessions/:sessionId')).toBe(true);
+  });
+});
+
+describe('exemplars turned off: OTEL_METRICS_EXEMPLAR_FILTER=always_off', () => {
+  it('when every trace is sampled but the filter is always_off, then no data point carries an exemplar', async () => {
+    const receiver = await startOtlpReceiver();
+    const server = await startServer({
+      env: {
+        ...testEnv(inject('databaseUrl'), receiver.url),
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_METRICS_EXEMPLAR_FILTER: 'always_off',
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        OTEL_METRIC_EXPORT_TIMEOUT: '400',
+      },
+    });
+    try {
+      const { token, sessionId } = await newUserSession(server);
+      await inParallel(5, 5, () => api(server, 'GET', `/api/sessions/${sessionId}`, { token }));
+      const points = await receiver.waitForMetrics(
+        (all) =>
+          total(
+            latest(all),
+            'http.server.request.duration',
+            (point) => point.attributes['http.route'] === '/api/sessions/:sessionId',
+          ) >= 5 && total(latest(all), 'db.client.operation.duration') > 0,
+        { timeoutMs: 20_000 },
+      );
+      await receiver.waitForSpan((span) => span.name === 'GET /api/sessions/:sessionId');
+      expect(points.flatMap((point) => point.exemplars)).toEqual([]);
+    } finally {
+      await server.stop();
+      await receiver.close();
+    }
   });
 });
 
