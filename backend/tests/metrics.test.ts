@@ -309,6 +309,8 @@ describe.skipIf(!havePrometheus)(
   'a real Prometheus scraping the server: every dashboard panel and the AI-latency alert',
   () => {
     let prometheus: PrometheusServer;
+    let receiver: OtlpReceiver;
+    let ports: number[];
     let fastModel: GeminiStandIn;
     let slowModel: GeminiStandIn;
     const servers: ServerProcess[] = [];
@@ -318,8 +320,8 @@ describe.skipIf(!havePrometheus)(
         startGeminiStandIn({ chunkDelayMs: 0 }),
         startGeminiStandIn({ chunkDelayMs: 0, latencyMs: 3_500 }),
       ]);
-      const ports = [await freePort(), await freePort()];
-      const receiver = await startOtlpReceiver();
+      ports = [await freePort(), await freePort()];
+      receiver = await startOtlpReceiver();
       const start = (model: string, gemini: GeminiStandIn, port: number) =>
         startServer({
           env: {
@@ -374,6 +376,42 @@ describe.skipIf(!havePrometheus)(
       const firing = await prometheus.query(latency.expr);
       expect(firing.map((series) => series.metric.gen_ai_request_model)).toEqual(['gemini-2.5-pro']);
       expect(Number(firing[0]!.value[1])).toBeGreaterThan(3);
+    });
+
+    it('when a scraper asks for OpenMetrics, then bucket lines carry exemplars of held traces, Prometheus stores them, and a plain scrape is the text format as before', async () => {
+      const url = `http://127.0.0.1:${ports[0]}/metrics`;
+      const plain = await fetch(url);
+      expect(plain.headers.get('content-type')).toBe('text/plain');
+      const text = await plain.text();
+      expect(text).toMatch(/^# TYPE otel_sdk_span_started_total counter$/m);
+      expect(text).toMatch(/^# UNIT http_server_request_duration s$/m);
+      expect(text).not.toContain('# EOF');
+      expect(text).not.toMatch(/_bucket\{.*\} \d+ # \{/);
+
+      const open = await fetch(url, { headers: { accept: 'application/openmetrics-text;version=1.0.0' } });
+      expect(open.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+      const openText = await open.text();
+      expect(openText.endsWith('\n# EOF\n')).toBe(true);
+      expect(openText).toMatch(/^# TYPE otel_sdk_span_started counter$/m);
+      expect(openText).toMatch(/^otel_sdk_span_started_total\{/m);
+      expect(openText).not.toContain('# UNIT');
+      const exemplar =
+        /^http_server_request_duration_bucket\{.*le="([^"]+)"\} \d+ # \{trace_id="([0-9a-f]{32})",span_id="([0-9a-f]{16})"\} ([\d.e-]+) [\d.]+$/m.exec(
+          openText,
+        );
+      expect(exemplar, 'an exemplar on an http.server.request.duration bucket').not.toBeNull();
+      const [, le, traceId, spanId, value] = exemplar!;
+      expect(Number(value)).toBeLessThanOrEqual(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le));
+      await receiver.waitForSpans((spans) => spans.some((span) => span.traceId === traceId && span.spanId === spanId));
+
+      // Prometheus negotiated OpenMetrics and kept the exemplars
+      const stored = await prometheus.exemplars('http_server_request_duration_bucket');
+      const traceIds = stored.flatMap((series) => series.exemplars.map((e) => e.labels.trace_id));
+      expect(traceIds.length).toBeGreaterThan(0);
+      const held = new Set(receiver.spans().map((span) => span.traceId));
+      expect(traceIds.some((id) => held.has(id!))).toBe(true);
+      const genai = await prometheus.exemplars('gen_ai_client_operation_duration_bucket');
+      expect(genai.flatMap((series) => series.exemplars).length).toBeGreaterThan(0);
     });
   },
 );

@@ -23,6 +23,7 @@ import {
 import type { Logger } from 'pino';
 import { ExemplarMeterProvider } from './exemplar-provider';
 import { ExemplarStore, type ExemplarFilter } from './exemplars';
+import { OpenMetricsPrometheusExporter } from './openmetrics';
 import { withExemplars } from './otlp-exemplars';
 
 export type MetricsExporterName = 'otlp' | 'prometheus' | 'console' | 'none';
@@ -121,7 +122,7 @@ export function startMetrics(options: MetricsOptions): Metrics | undefined {
   if (names.has('console')) readers.push(periodic(new ConsoleMetricExporter(), options));
   if (names.has('prometheus')) {
     const { host, port } = options.prometheus;
-    const exporter = new PrometheusExporter({ host, port }, (error) => {
+    const onStart = (error: unknown) => {
       if (error)
         context.with(ROOT_CONTEXT, () =>
           options.logger.warn(
@@ -129,7 +130,11 @@ export function startMetrics(options: MetricsOptions): Metrics | undefined {
             'the Prometheus metrics endpoint could not start',
           ),
         );
-    });
+    };
+    const exporter =
+      exemplars === undefined
+        ? new PrometheusExporter({ host, port }, onStart)
+        : new OpenMetricsPrometheusExporter({ host, port }, exemplars.reader({ fresh: false }), onStart);
     readers.push(exporter);
     prometheusUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
   }
