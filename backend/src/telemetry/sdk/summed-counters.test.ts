@@ -123,4 +123,22 @@ describe('summingMeterProvider: the SDK span counters, summed in place', () => {
     );
     await provider.shutdown();
   });
+
+  it('when more attribute sets come than the SDK would keep, then the rest add up in the overflow series', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const provider = new MeterProvider({ readers: [reader] });
+    const counter = summingMeterProvider(provider).getMeter('test').createUpDownCounter('test.live');
+    for (let i = 0; i < 20_000; i++) counter.add(1, { id: i % 2_500, kind: ['a', 'b'] });
+    await reader.forceFlush();
+    const points = exporter.getMetrics().at(-1)!.scopeMetrics[0]!.metrics[0]!.dataPoints;
+    const overflow = points.find((point) => point.attributes['otel.metric.overflow'] === true);
+    expect(points.reduce((sum, point) => sum + (point.value as number), 0)).toBe(20_000);
+    expect(overflow?.value).toBe(501 * 8);
+    expect(points.find((point) => point.attributes.id === 7)).toMatchObject({
+      attributes: { kind: ['a', 'b'] },
+      value: 8,
+    });
+    await provider.shutdown();
+  });
 });

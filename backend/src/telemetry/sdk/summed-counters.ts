@@ -1,5 +1,4 @@
 import type {
-  AttributeValue,
   Attributes,
   Counter,
   Meter,
@@ -20,8 +19,10 @@ interface Series {
   value: number;
 }
 
-function valueKey(value: AttributeValue | undefined): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+/** One step of the path an attribute set takes, key by key, value by value, in its own order. */
+interface Step {
+  series?: Series;
+  next?: Map<string, Map<unknown, Step>>;
 }
 
 /** The same attribute set in any key order gives the same key. */
@@ -37,13 +38,14 @@ function canonicalKey(attributes: Attributes): string {
  * A counter (or up-down counter) that keeps a running total per attribute set in a plain
  * number, and reports the totals through an observable instrument of the same name, unit
  * and description when metrics are collected: the exported series and values are those of
- * the synchronous instrument it stands for, exact at every collection. An `add` costs a
- * short string key and one map lookup, where the SDK's synchronous instruments sort and
- * JSON-encode the attributes on every record.
+ * the synchronous instrument it stands for, exact at every collection. An `add` costs two
+ * map lookups per attribute, where the SDK's synchronous instruments sort and JSON-encode
+ * the attributes on every record.
  */
 class SummedCounter implements Counter, UpDownCounter {
-  /** By the attributes' keys and values in their own order: no sorting on the hot path. */
-  private readonly fast = new Map<string, Series>();
+  /** By the attributes' keys and values in their own order: map lookups only, no string built. */
+  private readonly root: Step = {};
+  private steps = 0;
   /** By sorted keys: one series per attribute set, whatever the order it came in. */
   private readonly series = new Map<string, Series>();
 
@@ -51,14 +53,35 @@ class SummedCounter implements Counter, UpDownCounter {
 
   add(value: number, attributes: Attributes = {}): void {
     if (this.monotonic && !(value >= 0)) return; // as the SDK's counter: no negative increments
-    let key = '';
-    for (const name in attributes) key += `${name}\u0000${valueKey(attributes[name])}\u0001`;
-    let series = this.fast.get(key);
-    if (series === undefined) {
-      series = this.seriesFor(attributes);
-      if (this.fast.size < MAX_SERIES * 2) this.fast.set(key, series);
+    let step: Step | undefined = this.root;
+    for (const name in attributes) {
+      const raw = attributes[name];
+      const key = typeof raw === 'object' && raw !== null ? JSON.stringify(raw) : raw;
+      step.next ??= new Map();
+      let byValue = step.next.get(name);
+      if (byValue === undefined) {
+        byValue = new Map();
+        step.next.set(name, byValue);
+      }
+      let next = byValue.get(key);
+      if (next === undefined) {
+        // bounded: past the limit, attribute sets not seen yet take the slow path
+        if (this.steps >= MAX_SERIES * 8) {
+          step = undefined;
+          break;
+        }
+        next = {};
+        byValue.set(key, next);
+        this.steps += 1;
+      }
+      step = next;
     }
-    series.value += value;
+    if (step === undefined) {
+      this.seriesFor(attributes).value += value;
+      return;
+    }
+    step.series ??= this.seriesFor(attributes);
+    step.series.value += value;
   }
 
   private seriesFor(attributes: Attributes): Series {
