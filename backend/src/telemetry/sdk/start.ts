@@ -10,6 +10,7 @@ import { DIAG_LEVELS, diagLoggerFor } from './diag';
 import { AppSampler, TokenBucket } from '../sampling/sampler';
 import { CRITICAL_OPERATIONS, HOUSEKEEPING_ROOT_SPANS } from '../sampling/rules';
 import { createInstrumentations } from './instrumentations';
+import { summingMeterProvider } from './summed-counters';
 import { startMetrics } from '../metrics/provider';
 import { takePinnedTraceId } from '../trace-id';
 import type { Telemetry, TelemetryOptions } from '../types';
@@ -111,7 +112,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const metered = startMetrics({ ...options.metrics, resource, logger: options.logger });
   const { processors, otlp } = createSpanProcessors(options, metered?.provider);
   const provider = new TracerProvider({
-    meterProvider: metered?.provider,
+    // its per-span counters summed in place, reported at collection (see summed-counters.ts)
+    meterProvider: metered ? summingMeterProvider(metered.provider) : undefined,
     resource,
     sampler: new AppSampler({
       name: options.sampler.name,
