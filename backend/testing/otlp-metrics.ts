@@ -1,7 +1,9 @@
+import { exportMetricsServiceRequest } from '../src/dev/otlp/proto';
+
 /**
- * OTLP/JSON metrics, decoded into one flat list of data points: what a test needs to check
- * names, units, attributes and values. (Protobuf metric bodies are counted, not decoded: the
- * tests that read metrics ask the server for `http/json`.)
+ * OTLP metrics (JSON or protobuf), decoded into one flat list of data points: what a test needs
+ * to check names, units, attributes, values and exemplars. Protobuf is first turned into the
+ * OTLP/JSON object shape, so one walker reads both.
  */
 export interface ReceivedMetricPoint {
   name: string;
@@ -15,12 +17,28 @@ export interface ReceivedMetricPoint {
   sum?: number;
   bucketCounts?: number[];
   explicitBounds?: number[];
-  exemplars: Array<{ traceId?: string; spanId?: string; value?: number }>;
+  exemplars: ReceivedExemplar[];
   resource: Record<string, unknown>;
   scope: string;
 }
 
+export interface ReceivedExemplar {
+  /** hex */
+  traceId?: string;
+  spanId?: string;
+  value?: number;
+  /** `asInt` rather than `asDouble` */
+  isInt: boolean;
+  timeUnixNano?: bigint;
+}
+
 type Json = Record<string, unknown>;
+
+/** A trace or span id: hex in OTLP/JSON, bytes in protobuf. */
+const hexId = (value: unknown): string | undefined => {
+  if (value === undefined || value === null || value === '') return undefined;
+  return typeof value === 'string' ? value : Buffer.from(value as Uint8Array).toString('hex') || undefined;
+};
 
 function attributesOf(list: unknown): Record<string, unknown> {
   const result: Record<string, unknown> = {};
@@ -35,8 +53,16 @@ function attributesOf(list: unknown): Record<string, unknown> {
 const num = (value: unknown): number | undefined => (value === undefined ? undefined : Number(value));
 
 export function decodeMetricsJson(body: Buffer): ReceivedMetricPoint[] {
+  return decodeMetricsRequest(JSON.parse(body.toString('utf8')) as Json);
+}
+
+export function decodeMetricsProtobuf(body: Uint8Array): ReceivedMetricPoint[] {
+  const type = exportMetricsServiceRequest();
+  return decodeMetricsRequest(type.toObject(type.decode(body), { longs: String, arrays: true }) as Json);
+}
+
+function decodeMetricsRequest(request: Json): ReceivedMetricPoint[] {
   const points: ReceivedMetricPoint[] = [];
-  const request = JSON.parse(body.toString('utf8')) as Json;
   for (const rm of (request.resourceMetrics as Json[] | undefined) ?? []) {
     const resource = attributesOf((rm.resource as Json | undefined)?.attributes);
     for (const sm of (rm.scopeMetrics as Json[] | undefined) ?? []) {
@@ -57,9 +83,11 @@ export function decodeMetricsJson(body: Buffer): ReceivedMetricPoint[] {
               bucketCounts: (point.bucketCounts as unknown[] | undefined)?.map(Number),
               explicitBounds: (point.explicitBounds as unknown[] | undefined)?.map(Number),
               exemplars: ((point.exemplars as Json[] | undefined) ?? []).map((exemplar) => ({
-                traceId: exemplar.traceId as string | undefined,
-                spanId: exemplar.spanId as string | undefined,
+                traceId: hexId(exemplar.traceId),
+                spanId: hexId(exemplar.spanId),
                 value: num(exemplar.asDouble ?? exemplar.asInt),
+                isInt: exemplar.asInt !== undefined,
+                ...(exemplar.timeUnixNano !== undefined ? { timeUnixNano: BigInt(String(exemplar.timeUnixNano)) } : {}),
               })),
               resource,
               scope,

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { decodeTraceExport, formatOf, OtlpRequestError, type ReceivedSpan } from '../src/dev/otlp/decode';
 import { formatTree } from '../src/dev/otlp/tree';
-import { decodeMetricsJson, type ReceivedMetricPoint } from './otlp-metrics';
+import { decodeMetricsJson, decodeMetricsProtobuf, type ReceivedMetricPoint } from './otlp-metrics';
 
 /**
  * A test OTLP/HTTP trace receiver: accepts `POST /v1/traces` in protobuf or JSON
@@ -52,7 +52,7 @@ export interface OtlpReceiver {
   tracesUrl: string;
   spans(): ReceivedSpan[];
   requests(): ReceivedRequest[];
-  /** Metric data points received on `/v1/metrics` (OTLP/JSON bodies), and every metrics request's content type. */
+  /** Metric data points received on `/v1/metrics` (OTLP/JSON or protobuf bodies), and every metrics request's content type. */
   metrics(): ReceivedMetricPoint[];
   metricRequests(): Array<{ contentType: string; bytes: number }>;
   waitForMetrics(
@@ -128,6 +128,7 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
       metricLog.push({ contentType, bytes: raw.length });
       const body = encoding?.toLowerCase() === 'gzip' ? gunzipSync(raw) : raw;
       if (format === 'json') metricPoints.push(...decodeMetricsJson(body));
+      if (format === 'protobuf') metricPoints.push(...decodeMetricsProtobuf(body));
       if (format === 'protobuf') send(res, 200, 'application/x-protobuf', new Uint8Array());
       else send(res, 200, 'application/json', '{}');
       return;

@@ -26,6 +26,11 @@ export interface PromRuleGroup {
   rules: PromRule[];
 }
 
+export interface PromExemplars {
+  seriesLabels: Record<string, string>;
+  exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }>;
+}
+
 export interface PrometheusOptions {
   /** host:port of each process to scrape at /metrics. */
   scrapeTargets: string[];
@@ -48,6 +53,8 @@ export interface PrometheusServer {
   waitForSeries(expr: string, timeoutMs?: number): Promise<PromSeries[]>;
   /** The loaded rule groups with their health and state (/api/v1/rules). */
   rules(): Promise<PromRuleGroup[]>;
+  /** Exemplars of the series `expr` selects over the last `sinceS` seconds (/api/v1/query_exemplars). */
+  exemplars(expr: string, sinceS?: number): Promise<PromExemplars[]>;
   stop(): Promise<void>;
 }
 
@@ -137,6 +144,8 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
         `--storage.tsdb.path=${path.join(dir, `data-${attempt}`)}`,
         `--web.listen-address=${self}`,
         '--log.level=warn',
+        // keeps the exemplars of OpenMetrics scrapes (and negotiates OpenMetrics)
+        '--enable-feature=exemplar-storage',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -175,6 +184,12 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       },
       async rules() {
         return (await api<{ groups: PromRuleGroup[] }>(`${url}/api/v1/rules`)).groups;
+      },
+      async exemplars(expr, sinceS = 600) {
+        const now = Date.now() / 1000;
+        return api<PromExemplars[]>(
+          `${url}/api/v1/query_exemplars?query=${encodeURIComponent(expr)}&start=${now - sinceS}&end=${now + 60}`,
+        );
       },
       async stop() {
         await stopProcess(child);

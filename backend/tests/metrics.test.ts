@@ -157,8 +157,7 @@ describe('metrics over OTLP, for every request at ratio 0', () => {
     expect(points.some((point) => point.name === 'renovation.plan_job.queue.depth')).toBe(true);
 
     // the pipeline and the runtime
-    // each request's dropped server span, by parent origin and decision (the SDK's counter, its
-    // attribute sets built once: sdk/tracer-metrics.ts)
+    // each request's dropped server span, by parent origin and decision (the SDK's counter)
     expect(
       total(
         points,
@@ -190,6 +189,121 @@ describe('metrics over OTLP, for every request at ratio 0', () => {
     ])
       expect(keys, key).not.toContain(key);
     expect(JSON.stringify(points)).not.toContain(sessionId);
+
+    // no sampled span, no exemplar
+    expect(receiver.metrics().flatMap((point) => point.exemplars)).toEqual([]);
+  });
+});
+
+/** Histogram points that carry exemplars, by metric name. */
+const withExemplars = (points: ReceivedMetricPoint[], name: string) =>
+  points.filter((point) => point.name === name && point.exemplars.length > 0);
+
+const EXEMPLAR_METRICS = [
+  'http.server.request.duration',
+  'db.client.operation.duration',
+  'gen_ai.client.operation.duration',
+] as const;
+
+describe.each(['http/protobuf', 'http/json'] as const)('exemplars over OTLP %s, every trace sampled', (protocol) => {
+  let receiver: OtlpReceiver;
+  let gemini: GeminiStandIn;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    gemini = await startGeminiStandIn({ chunkDelayMs: 0 });
+    server = await startServer({
+      env: {
+        ...testEnv(inject('databaseUrl'), receiver.url),
+        GEMINI_BASE_URL: gemini.baseUrl,
+        GEMINI_API_KEY: 'test-key',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        OTEL_METRIC_EXPORT_TIMEOUT: '400',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await gemini?.close();
+    await receiver?.close();
+  });
+
+  it('when requests, queries and a chat ran in sampled traces, then their latency histograms carry exemplars that point at spans the receiver holds', async () => {
+    await exercise(server, 10);
+    const points = await receiver.waitForMetrics(
+      (all) => EXEMPLAR_METRICS.every((name) => withExemplars(all, name).length > 0),
+      { timeoutMs: 20_000 },
+    );
+    expect(new Set(receiver.metricRequests().map((request) => request.contentType.split(';')[0]))).toEqual(
+      new Set([protocol === 'http/json' ? 'application/json' : 'application/x-protobuf']),
+    );
+    // the spans of those traces are exported on their own schedule
+    const spans = await receiver.waitForSpans(
+      (all) => {
+        const held = new Set(all.map((span) => span.spanId));
+        return EXEMPLAR_METRICS.every((name) =>
+          withExemplars(points, name).some((point) => point.exemplars.some((e) => held.has(e.spanId ?? ''))),
+        );
+      },
+      { timeoutMs: 20_000 },
+    );
+    const spanById = new Map(spans.map((span) => [span.spanId, span]));
+    for (const name of EXEMPLAR_METRICS) {
+      const exemplars = withExemplars(points, name).flatMap((point) =>
+        point.exemplars.map((exemplar) => ({ ...exemplar, bounds: point.explicitBounds ?? [] })),
+      );
+      const held = exemplars.filter((exemplar) => spanById.get(exemplar.spanId ?? '')?.traceId === exemplar.traceId);
+      expect(held.length, `${name}: an exemplar whose trace and span the receiver holds`).toBeGreaterThan(0);
+      for (const exemplar of exemplars) {
+        expect(exemplar.traceId, name).toMatch(/^[0-9a-f]{32}$/);
+        expect(exemplar.spanId, name).toMatch(/^[0-9a-f]{16}$/);
+        expect(exemplar.value, name).toBeGreaterThanOrEqual(0);
+      }
+    }
+    // the request's exemplar points into the request's own trace: its server span or one below it
+    const http = withExemplars(points, 'http.server.request.duration').find(
+      (point) => point.attributes['http.route'] === '/api/sessions/:sessionId',
+    );
+    const exemplar = http?.exemplars.find((e) => spanById.has(e.spanId ?? ''));
+    expect(exemplar, 'an exemplar on GET /api/sessions/:sessionId').toBeDefined();
+    expect(receiver.trace(exemplar!.traceId!).some((span) => span.name === 'GET /api/sessions/:sessionId')).toBe(true);
+  });
+});
+
+describe('exemplars turned off: OTEL_METRICS_EXEMPLAR_FILTER=always_off', () => {
+  it('when every trace is sampled but the filter is always_off, then no data point carries an exemplar', async () => {
+    const receiver = await startOtlpReceiver();
+    const server = await startServer({
+      env: {
+        ...testEnv(inject('databaseUrl'), receiver.url),
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_METRICS_EXEMPLAR_FILTER: 'always_off',
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        OTEL_METRIC_EXPORT_TIMEOUT: '400',
+      },
+    });
+    try {
+      const { token, sessionId } = await newUserSession(server);
+      await inParallel(5, 5, () => api(server, 'GET', `/api/sessions/${sessionId}`, { token }));
+      const points = await receiver.waitForMetrics(
+        (all) =>
+          total(
+            latest(all),
+            'http.server.request.duration',
+            (point) => point.attributes['http.route'] === '/api/sessions/:sessionId',
+          ) >= 5 && total(latest(all), 'db.client.operation.duration') > 0,
+        { timeoutMs: 20_000 },
+      );
+      await receiver.waitForSpan((span) => span.name === 'GET /api/sessions/:sessionId');
+      expect(points.flatMap((point) => point.exemplars)).toEqual([]);
+    } finally {
+      await server.stop();
+      await receiver.close();
+    }
   });
 });
 
@@ -210,6 +324,8 @@ describe.skipIf(!havePrometheus)(
   'a real Prometheus scraping the server: every dashboard panel and the AI-latency alert',
   () => {
     let prometheus: PrometheusServer;
+    let receiver: OtlpReceiver;
+    let ports: number[];
     let fastModel: GeminiStandIn;
     let slowModel: GeminiStandIn;
     const servers: ServerProcess[] = [];
@@ -219,8 +335,8 @@ describe.skipIf(!havePrometheus)(
         startGeminiStandIn({ chunkDelayMs: 0 }),
         startGeminiStandIn({ chunkDelayMs: 0, latencyMs: 3_500 }),
       ]);
-      const ports = [await freePort(), await freePort()];
-      const receiver = await startOtlpReceiver();
+      ports = [await freePort(), await freePort()];
+      receiver = await startOtlpReceiver();
       const start = (model: string, gemini: GeminiStandIn, port: number) =>
         startServer({
           env: {
@@ -275,6 +391,42 @@ describe.skipIf(!havePrometheus)(
       const firing = await prometheus.query(latency.expr);
       expect(firing.map((series) => series.metric.gen_ai_request_model)).toEqual(['gemini-2.5-pro']);
       expect(Number(firing[0]!.value[1])).toBeGreaterThan(3);
+    });
+
+    it('when a scraper asks for OpenMetrics, then bucket lines carry exemplars of held traces, Prometheus stores them, and a plain scrape is the text format as before', async () => {
+      const url = `http://127.0.0.1:${ports[0]}/metrics`;
+      const plain = await fetch(url);
+      expect(plain.headers.get('content-type')).toBe('text/plain');
+      const text = await plain.text();
+      expect(text).toMatch(/^# TYPE otel_sdk_span_started_total counter$/m);
+      expect(text).toMatch(/^# UNIT http_server_request_duration s$/m);
+      expect(text).not.toContain('# EOF');
+      expect(text).not.toMatch(/_bucket\{.*\} \d+ # \{/);
+
+      const open = await fetch(url, { headers: { accept: 'application/openmetrics-text;version=1.0.0' } });
+      expect(open.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+      const openText = await open.text();
+      expect(openText.endsWith('\n# EOF\n')).toBe(true);
+      expect(openText).toMatch(/^# TYPE otel_sdk_span_started counter$/m);
+      expect(openText).toMatch(/^otel_sdk_span_started_total\{/m);
+      expect(openText).not.toContain('# UNIT');
+      const exemplar =
+        /^http_server_request_duration_bucket\{.*le="([^"]+)"\} \d+ # \{trace_id="([0-9a-f]{32})",span_id="([0-9a-f]{16})"\} ([\d.e-]+) [\d.]+$/m.exec(
+          openText,
+        );
+      expect(exemplar, 'an exemplar on an http.server.request.duration bucket').not.toBeNull();
+      const [, le, traceId, spanId, value] = exemplar!;
+      expect(Number(value)).toBeLessThanOrEqual(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le));
+      await receiver.waitForSpans((spans) => spans.some((span) => span.traceId === traceId && span.spanId === spanId));
+
+      // Prometheus negotiated OpenMetrics and kept the exemplars
+      const stored = await prometheus.exemplars('http_server_request_duration_bucket');
+      const traceIds = stored.flatMap((series) => series.exemplars.map((e) => e.labels.trace_id));
+      expect(traceIds.length).toBeGreaterThan(0);
+      const held = new Set(receiver.spans().map((span) => span.traceId));
+      expect(traceIds.some((id) => held.has(id!))).toBe(true);
+      const genai = await prometheus.exemplars('gen_ai_client_operation_duration_bucket');
+      expect(genai.flatMap((series) => series.exemplars).length).toBeGreaterThan(0);
     });
   },
 );

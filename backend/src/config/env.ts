@@ -284,6 +284,12 @@ const schema = z.object({
     'Time between two metric exports (otlp, console) in ms.',
     { min: 1 },
   ),
+  OTEL_METRICS_EXEMPLAR_FILTER: otelEnum(
+    'OTEL_METRICS_EXEMPLAR_FILTER',
+    ['trace_based', 'always_on', 'always_off'] as const,
+    'trace_based',
+    'Which histogram measurements become exemplars (trace id on the data point): trace_based (in a sampled span), always_on or always_off.',
+  ),
   OTEL_METRIC_EXPORT_TIMEOUT: otelInt(
     'OTEL_METRIC_EXPORT_TIMEOUT',
     30_000,

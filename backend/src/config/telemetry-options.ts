@@ -128,6 +128,7 @@ export function telemetryOptionsFromEnv(
       exporters: env.OTEL_METRICS_EXPORTER,
       protocol: env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL,
       temporality: env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
+      exemplarFilter: env.OTEL_METRICS_EXEMPLAR_FILTER,
       intervalMs: env.OTEL_METRIC_EXPORT_INTERVAL,
       timeoutMs: env.OTEL_METRIC_EXPORT_TIMEOUT,
       prometheus: { host: env.OTEL_EXPORTER_PROMETHEUS_HOST ?? 'localhost', port: env.OTEL_EXPORTER_PROMETHEUS_PORT },

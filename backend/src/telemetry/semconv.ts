@@ -60,6 +60,3 @@ export const ATTR_HTTP_TARGET = 'http.target';
 /** semconv (development, database): a pooled connection's state (`used`, `idle`) and its pool, on instrumentation-pg's pool metrics. */
 export const ATTR_DB_CLIENT_CONNECTION_STATE = 'db.client.connection.state';
 export const ATTR_DB_CLIENT_CONNECTION_POOL_NAME = 'db.client.connection.pool.name';
-/** semconv (development, otel): the SDK's span counters' attributes (`otel.sdk.span.started`, `.live`). */
-export const ATTR_OTEL_SPAN_PARENT_ORIGIN = 'otel.span.parent.origin';
-export const ATTR_OTEL_SPAN_SAMPLING_RESULT = 'otel.span.sampling_result';

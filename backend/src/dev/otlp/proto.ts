@@ -1,9 +1,9 @@
 import protobuf from 'protobufjs';
 
 /**
- * The OTLP trace protobuf schema: the subset of opentelemetry-proto v1 that trace export
- * uses, field numbers verified against @opentelemetry/otlp-transformer's hand-written
- * serializer. Parsed on first use, not at import.
+ * The OTLP trace and metrics protobuf schemas: the subset of opentelemetry-proto v1 that
+ * export uses, field numbers as in opentelemetry/proto/{trace,metrics}/v1/*.proto (and
+ * @opentelemetry/otlp-transformer's hand-written serializer). Parsed on first use, not at import.
  */
 
 const COMMON_PROTO = `
@@ -113,16 +113,128 @@ message ExportTraceServiceRequest {
 }
 `;
 
-let exportRequestType: protobuf.Type | undefined;
+const METRICS_PROTO = `
+syntax = "proto3";
+package opentelemetry.proto.metrics.v1;
+message ResourceMetrics {
+  opentelemetry.proto.resource.v1.Resource resource = 1;
+  repeated ScopeMetrics scope_metrics = 2;
+  string schema_url = 3;
+}
+message ScopeMetrics {
+  opentelemetry.proto.common.v1.InstrumentationScope scope = 1;
+  repeated Metric metrics = 2;
+  string schema_url = 3;
+}
+message Metric {
+  string name = 1;
+  string description = 2;
+  string unit = 3;
+  oneof data {
+    Gauge gauge = 5;
+    Sum sum = 7;
+    Histogram histogram = 9;
+    ExponentialHistogram exponential_histogram = 10;
+  }
+}
+message Gauge { repeated NumberDataPoint data_points = 1; }
+message Sum {
+  repeated NumberDataPoint data_points = 1;
+  int32 aggregation_temporality = 2;
+  bool is_monotonic = 3;
+}
+message Histogram {
+  repeated HistogramDataPoint data_points = 1;
+  int32 aggregation_temporality = 2;
+}
+message ExponentialHistogram {
+  repeated ExponentialHistogramDataPoint data_points = 1;
+  int32 aggregation_temporality = 2;
+}
+message NumberDataPoint {
+  repeated opentelemetry.proto.common.v1.KeyValue attributes = 7;
+  fixed64 start_time_unix_nano = 2;
+  fixed64 time_unix_nano = 3;
+  oneof value {
+    double as_double = 4;
+    sfixed64 as_int = 6;
+  }
+  repeated Exemplar exemplars = 5;
+  uint32 flags = 8;
+}
+message HistogramDataPoint {
+  repeated opentelemetry.proto.common.v1.KeyValue attributes = 9;
+  fixed64 start_time_unix_nano = 2;
+  fixed64 time_unix_nano = 3;
+  fixed64 count = 4;
+  optional double sum = 5;
+  repeated fixed64 bucket_counts = 6;
+  repeated double explicit_bounds = 7;
+  repeated Exemplar exemplars = 8;
+  uint32 flags = 10;
+  optional double min = 11;
+  optional double max = 12;
+}
+message ExponentialHistogramDataPoint {
+  repeated opentelemetry.proto.common.v1.KeyValue attributes = 1;
+  fixed64 start_time_unix_nano = 2;
+  fixed64 time_unix_nano = 3;
+  fixed64 count = 4;
+  optional double sum = 5;
+  sint32 scale = 6;
+  fixed64 zero_count = 7;
+  uint32 flags = 10;
+  repeated Exemplar exemplars = 11;
+  optional double min = 12;
+  optional double max = 13;
+}
+message Exemplar {
+  repeated opentelemetry.proto.common.v1.KeyValue filtered_attributes = 7;
+  fixed64 time_unix_nano = 2;
+  oneof value {
+    double as_double = 3;
+    sfixed64 as_int = 6;
+  }
+  bytes span_id = 4;
+  bytes trace_id = 5;
+}
+`;
+
+const METRICS_COLLECTOR_PROTO = `
+syntax = "proto3";
+package opentelemetry.proto.collector.metrics.v1;
+message ExportMetricsServiceRequest {
+  repeated opentelemetry.proto.metrics.v1.ResourceMetrics resource_metrics = 1;
+}
+`;
+
+let root: protobuf.Root | undefined;
+
+function otlpRoot(): protobuf.Root {
+  if (root === undefined) {
+    const parsed = new protobuf.Root();
+    // protobufjs allows one `package` per source, so each file is parsed into the shared root.
+    for (const source of [
+      COMMON_PROTO,
+      RESOURCE_PROTO,
+      TRACE_PROTO,
+      COLLECTOR_PROTO,
+      METRICS_PROTO,
+      METRICS_COLLECTOR_PROTO,
+    ])
+      protobuf.parse(source, parsed);
+    parsed.resolveAll();
+    root = parsed;
+  }
+  return root;
+}
 
 /** `ExportTraceServiceRequest`, parsed once. */
 export function exportTraceServiceRequest(): protobuf.Type {
-  if (exportRequestType === undefined) {
-    const root = new protobuf.Root();
-    // protobufjs allows one `package` per source, so each file is parsed into the shared root.
-    for (const source of [COMMON_PROTO, RESOURCE_PROTO, TRACE_PROTO, COLLECTOR_PROTO]) protobuf.parse(source, root);
-    root.resolveAll();
-    exportRequestType = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
-  }
-  return exportRequestType;
+  return otlpRoot().lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+}
+
+/** `ExportMetricsServiceRequest`, parsed once. */
+export function exportMetricsServiceRequest(): protobuf.Type {
+  return otlpRoot().lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
 }

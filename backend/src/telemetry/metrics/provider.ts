@@ -1,11 +1,17 @@
-import { ROOT_CONTEXT, context, metrics } from '@opentelemetry/api';
-import { OTLPMetricExporter as OTLPGrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { ROOT_CONTEXT, context, metrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
 import {
   AggregationTemporalityPreference,
-  OTLPMetricExporter as OTLPJsonMetricExporter,
+  OTLPMetricExporterBase,
+  type OTLPMetricExporterOptions,
 } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { convertLegacyOtlpGrpcOptions, createOtlpGrpcExportDelegate } from '@opentelemetry/otlp-grpc-exporter-base';
+import {
+  JsonMetricsSerializer,
+  MetricsExporterMetricsHelper,
+  ProtobufMetricsSerializer,
+} from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
 import {
   ConsoleMetricExporter,
@@ -15,6 +21,10 @@ import {
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
 import type { Logger } from 'pino';
+import { ExemplarMeterProvider } from './exemplar-provider';
+import { ExemplarStore, type ExemplarFilter } from './exemplars';
+import { OpenMetricsPrometheusExporter } from './openmetrics';
+import { withExemplars } from './otlp-exemplars';
 
 export type MetricsExporterName = 'otlp' | 'prometheus' | 'console' | 'none';
 
@@ -25,6 +35,8 @@ export interface MetricsOptions {
   protocol: 'http/protobuf' | 'http/json' | 'grpc';
   /** `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`: Datadog wants `delta`. */
   temporality: 'cumulative' | 'delta' | 'lowmemory';
+  /** `OTEL_METRICS_EXEMPLAR_FILTER`: histogram measurements in sampled spans (`trace_based`), all, or none become exemplars. */
+  exemplarFilter: ExemplarFilter;
   /** `OTEL_METRIC_EXPORT_INTERVAL` / `OTEL_METRIC_EXPORT_TIMEOUT`, ms. */
   intervalMs: number;
   timeoutMs: number;
@@ -37,7 +49,8 @@ export interface MetricsOptions {
 }
 
 export interface Metrics {
-  readonly provider: MeterProvider;
+  /** The SDK's provider, wrapped so that histograms keep exemplars (unless the filter is `always_off`). */
+  readonly provider: ApiMeterProvider;
   /** `http://host:port/metrics` when the Prometheus endpoint serves. */
   readonly prometheusUrl: string | undefined;
   forceFlush(): Promise<void>;
@@ -50,11 +63,37 @@ const TEMPORALITY = {
   lowmemory: AggregationTemporalityPreference.LOWMEMORY,
 } as const;
 
-function otlpExporter(options: MetricsOptions): PushMetricExporter {
-  const config = { temporalityPreference: TEMPORALITY[options.temporality] };
-  if (options.protocol === 'grpc') return new OTLPGrpcMetricExporter(config);
-  if (options.protocol === 'http/json') return new OTLPJsonMetricExporter(config);
-  return new OTLPProtoMetricExporter(config);
+/**
+ * The upstream OTLP metric exporters as their packages build them (transport, retries, headers,
+ * TLS and the environment variables), with a serializer that adds the exemplars.
+ */
+function otlpExporter(options: MetricsOptions, exemplars: ExemplarStore | undefined): PushMetricExporter {
+  const config: OTLPMetricExporterOptions = { temporalityPreference: TEMPORALITY[options.temporality] };
+  const json = options.protocol === 'http/json';
+  const base = json ? JsonMetricsSerializer : ProtobufMetricsSerializer;
+  const serializer =
+    exemplars === undefined ? base : withExemplars(base, json ? 'json' : 'protobuf', exemplars.reader({ fresh: true }));
+  const delegate =
+    options.protocol === 'grpc'
+      ? createOtlpGrpcExportDelegate(
+          convertLegacyOtlpGrpcOptions(config, 'METRICS'),
+          serializer,
+          'otlp_grpc_metric_exporter',
+          MetricsExporterMetricsHelper,
+          undefined,
+          'MetricsExportService',
+          '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+        )
+      : createOtlpHttpExportDelegate(
+          convertLegacyHttpOptions(config, 'METRICS', 'v1/metrics', {
+            'Content-Type': json ? 'application/json' : 'application/x-protobuf',
+          }),
+          serializer,
+          'otlp_http_metric_exporter',
+          MetricsExporterMetricsHelper,
+          undefined,
+        );
+  return new OTLPMetricExporterBase(delegate, config);
 }
 
 function periodic(exporter: PushMetricExporter, options: MetricsOptions): IMetricReader {
@@ -78,11 +117,12 @@ export function startMetrics(options: MetricsOptions): Metrics | undefined {
   if (names.size === 0 || (names.size === 1 && names.has('none'))) return undefined;
   const readers: IMetricReader[] = [];
   let prometheusUrl: string | undefined;
-  if (names.has('otlp')) readers.push(periodic(otlpExporter(options), options));
+  const exemplars = options.exemplarFilter === 'always_off' ? undefined : new ExemplarStore();
+  if (names.has('otlp')) readers.push(periodic(otlpExporter(options, exemplars), options));
   if (names.has('console')) readers.push(periodic(new ConsoleMetricExporter(), options));
   if (names.has('prometheus')) {
     const { host, port } = options.prometheus;
-    const exporter = new PrometheusExporter({ host, port }, (error) => {
+    const onStart = (error: unknown) => {
       if (error)
         context.with(ROOT_CONTEXT, () =>
           options.logger.warn(
@@ -90,11 +130,19 @@ export function startMetrics(options: MetricsOptions): Metrics | undefined {
             'the Prometheus metrics endpoint could not start',
           ),
         );
-    });
+    };
+    const exporter =
+      exemplars === undefined
+        ? new PrometheusExporter({ host, port }, onStart)
+        : new OpenMetricsPrometheusExporter({ host, port }, exemplars.reader({ fresh: false }), onStart);
     readers.push(exporter);
     prometheusUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
   }
-  const provider = new MeterProvider({ resource: options.resource, readers });
+  const sdkProvider = new MeterProvider({ resource: options.resource, readers });
+  const provider =
+    exemplars === undefined || options.exemplarFilter === 'always_off'
+      ? sdkProvider
+      : new ExemplarMeterProvider(sdkProvider, exemplars, options.exemplarFilter);
   metrics.setGlobalMeterProvider(provider);
   options.logger.info(
     {
@@ -103,6 +151,7 @@ export function startMetrics(options: MetricsOptions): Metrics | undefined {
       ...(names.has('otlp')
         ? { target: options.otlpTarget, intervalMs: options.intervalMs, temporality: options.temporality }
         : {}),
+      exemplarFilter: options.exemplarFilter,
       ...(prometheusUrl !== undefined ? { prometheus: prometheusUrl } : {}),
     },
     'metrics started',
@@ -110,7 +159,7 @@ export function startMetrics(options: MetricsOptions): Metrics | undefined {
   return {
     provider,
     prometheusUrl,
-    forceFlush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    forceFlush: () => sdkProvider.forceFlush(),
+    shutdown: () => sdkProvider.shutdown(),
   };
 }

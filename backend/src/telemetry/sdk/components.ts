@@ -7,7 +7,9 @@ import type { TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { containerDetector } from '@opentelemetry/resource-detector-container';
@@ -29,6 +31,7 @@ import {
 import { ForceSamplePropagator } from '../sampling/force-sample';
 import { JaegerPropagator } from './jaeger-propagator';
 import { RequestIdPropagator } from '../request-id';
+import { createProtobufSpanSerializer } from '../export/protobuf-spans';
 import { ResilientExporter, SentSpanCounter } from '../export/resilient-exporter';
 import { SpanHygieneProcessor } from '../export/span-hygiene';
 import type { ResourceDetectorName, TelemetryOptions } from '../types';
@@ -77,7 +80,24 @@ function createOtlpExporter(options: TelemetryOptions): SpanExporter {
     return new OTLPGrpcTraceExporter(shared as ConstructorParameters<typeof OTLPGrpcTraceExporter>[0]);
   if (options.protocol === 'http/json')
     return new OTLPJsonTraceExporter(shared as ConstructorParameters<typeof OTLPJsonTraceExporter>[0]);
-  return new OTLPProtoTraceExporter(shared as ConstructorParameters<typeof OTLPProtoTraceExporter>[0]);
+  return otlpProtobufExporter(shared as Parameters<typeof convertLegacyHttpOptions>[0]);
+}
+
+/**
+ * What `@opentelemetry/exporter-trace-otlp-proto` builds (the same options, environment
+ * variables, transport, retries and headers), with our one-pass serializer in place of
+ * upstream's: the bytes are the same, the CPU per span is lower (export/protobuf-spans.ts).
+ */
+function otlpProtobufExporter(config: Parameters<typeof convertLegacyHttpOptions>[0]): SpanExporter {
+  return new OTLPExporterBase(
+    createOtlpHttpExportDelegate(
+      convertLegacyHttpOptions(config, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
+      createProtobufSpanSerializer(),
+      'otlp_http_span_exporter',
+      TraceExporterMetricsHelper,
+      undefined,
+    ),
+  );
 }
 
 /**

@@ -10,9 +10,9 @@ import { DIAG_LEVELS, diagLoggerFor } from './diag';
 import { AppSampler, TokenBucket } from '../sampling/sampler';
 import { CRITICAL_OPERATIONS, HOUSEKEEPING_ROOT_SPANS } from '../sampling/rules';
 import { createInstrumentations } from './instrumentations';
+import { summingMeterProvider } from './summed-counters';
 import { startMetrics } from '../metrics/provider';
 import { cacheAttributeHashes } from '../metrics/attribute-hash';
-import { cheapSpanCounters } from './tracer-metrics';
 import { takePinnedTraceId } from '../trace-id';
 import type { Telemetry, TelemetryOptions } from '../types';
 
@@ -110,13 +110,13 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     .merge(resourceFromAttributes(options.resource.attributes));
 
   // metrics first: the tracer provider, the batch processors and the instrumentations report through it
-  // before the providers are made: the SDK's metric records per request, made cheap (see each)
+  // before the meter provider is made: its series found by a hash cached per frozen attribute set
   cacheAttributeHashes();
-  cheapSpanCounters();
   const metered = startMetrics({ ...options.metrics, resource, logger: options.logger });
   const { processors, otlp } = createSpanProcessors(options, metered?.provider);
   const provider = new TracerProvider({
-    meterProvider: metered?.provider,
+    // its per-span counters summed in place, reported at collection (see summed-counters.ts)
+    meterProvider: metered ? summingMeterProvider(metered.provider) : undefined,
     resource,
     sampler: new AppSampler({
       name: options.sampler.name,
