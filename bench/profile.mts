@@ -192,7 +192,9 @@ async function main(): Promise<void> {
   const runs = new Map<Mode, Array<Awaited<ReturnType<typeof profileOnce>>>>(modes.map((mode) => [mode, []]));
   try {
     for (let round = 1; round <= rounds; round++) {
-      for (const mode of modes) {
+      // each round starts one mode later: no mode always runs first (as in bench/run.mts)
+      const shift = (round - 1) % modes.length;
+      for (const mode of [...modes.slice(shift), ...modes.slice(0, shift)]) {
         const run = await profileOnce(mode, round, sink, gemini, databaseUrl);
         const cpu = [...run.perRequest.values()].reduce((sum, us) => sum + us, 0);
         log(`round ${round} ${mode}: ${run.requestsPerSecond.toFixed(0)} req/s, ${cpu.toFixed(0)} µs CPU/req`);

@@ -2,7 +2,7 @@
  * npm run bench — what tracing costs, measured side by side.
  *
  * Starts the real server (backend/dist/server.js, as npm start does) once per
- * configuration and round, interleaved (A B C D A B C D …) so the machine's drift hits
+ * configuration and round, interleaved (A B C D E, B C D E A, …) so the machine's drift hits
  * all alike, and drives it from this process:
  *   A  tracing off (OTEL_SDK_DISABLED=true): the limit
  *   B  our configuration, 100% sampled, exporting to a local OTLP sink
@@ -255,7 +255,10 @@ async function main(): Promise<void> {
   let breakdown: string | undefined;
   try {
     for (let round = 1; round <= rounds; round++) {
-      for (const config of CONFIGS) {
+      // each round starts one configuration later, so no configuration always runs first
+      // (right after the previous round's slowest one) or always last
+      const shift = (round - 1) % CONFIGS.length;
+      for (const config of [...CONFIGS.slice(shift), ...CONFIGS.slice(0, shift)]) {
         log(`round ${round}: ${config}`);
         const result = await runOnce(config, round, services, db.url);
         log(

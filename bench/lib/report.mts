@@ -137,9 +137,9 @@ export function renderReport({
       .sort(([a], [b]) => Number(a) - Number(b))
       .map(([spans, traces]) => `${spans} spans × ${traces.toLocaleString('en')}`)
       .join(', ') || 'no traces';
-  const traceRows = (['B', 'C', 'D'] as ConfigName[]).map(
-    (c) => `| ${LABELS[c]} | ${describeSpread(spreadOverTraces(c))} |`,
-  );
+  const traceRows = (['B', 'C', 'D'] as ConfigName[])
+    .filter((c) => configs.includes(c))
+    .map((c) => `| ${LABELS[c]} | ${describeSpread(spreadOverTraces(c))} |`);
 
   const m = (values: number[]) => median(values);
   // what metrics add: C (10%, metrics on) against E (10%, metrics off) of the same round
@@ -178,11 +178,16 @@ export function renderReport({
       `${Object.keys(spreadOverTraces('B')).length} and ${Object.keys(spreadOverTraces('C')).length} bucket(s)`,
       Object.keys(spreadOverTraces('B')).length === 1 && Object.keys(spreadOverTraces('C')).length <= 1,
     ],
-    [
-      'B clearly ahead of D (median B/A above every D/A)',
-      `${m(ratio('B')).toFixed(2)} vs ≤ ${Math.max(...ratio('D')).toFixed(2)}`,
-      m(ratio('B')) > Math.max(...ratio('D')),
-    ],
+    // only when D ran (`--only` may leave it out)
+    ...(configs.includes('D')
+      ? [
+          [
+            'B clearly ahead of D (median B/A above every D/A)',
+            `${m(ratio('B')).toFixed(2)} vs ≤ ${Math.max(...ratio('D')).toFixed(2)}`,
+            m(ratio('B')) > Math.max(...ratio('D')),
+          ] as [string, string, boolean],
+        ]
+      : []),
   ];
 
   const log = (values: number[]) => `${(median(values) / 1000).toFixed(2)} µs`;
