@@ -50,21 +50,34 @@ export function groupOf(frame: CallFrame): string {
   return 'other';
 }
 
+/**
+ * Calls `visit` with each sample's node id and the interval it stands for (the time since the
+ * previous sample, µs), for the samples whose timestamp lies in [from, to] (the profile's clock).
+ */
+function forEachSampleIn(
+  profile: CpuProfile,
+  from: number,
+  to: number,
+  visit: (nodeId: number, deltaUs: number) => void,
+): void {
+  let time = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const delta = profile.timeDeltas[i] ?? 0;
+    time += delta;
+    if (time >= from && time <= to) visit(profile.samples[i]!, delta);
+  }
+}
+
 /** Self time in µs per group, for samples whose timestamp lies in [from, to] (µs, the profile's clock). */
 export function selfTimeByGroup(file: string, from: number, to: number): Map<string, number> {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const groupOfNode = new Map<number, string>();
   for (const node of profile.nodes) groupOfNode.set(node.id, groupOf(node.callFrame));
   const totals = new Map<string, number>();
-  let time = profile.startTime;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const delta = profile.timeDeltas[i] ?? 0;
-    time += delta;
-    if (time < from || time > to) continue;
-    // a sample stands for the interval since the previous one
-    const group = groupOfNode.get(profile.samples[i]!) ?? 'other';
+  forEachSampleIn(profile, from, to, (nodeId, delta) => {
+    const group = groupOfNode.get(nodeId) ?? 'other';
     totals.set(group, (totals.get(group) ?? 0) + delta);
-  }
+  });
   return totals;
 }
 
@@ -113,21 +126,17 @@ export function selfTimeByFunction(
     return node;
   };
   const totals = new Map<string, FunctionTime>();
-  let time = profile.startTime;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const delta = profile.timeDeltas[i] ?? 0;
-    time += delta;
-    if (time < from || time > to) continue;
-    const node = chargedTo(profile.samples[i]!);
-    if (node === undefined) continue;
+  forEachSampleIn(profile, from, to, (nodeId, delta) => {
+    const node = chargedTo(nodeId);
+    if (node === undefined) return;
     const group = groupOf(node.callFrame);
-    if (!keep(group)) continue;
+    if (!keep(group)) return;
     const fn = functionKey(node.callFrame);
     const key = `${group}\0${fn}`;
     const entry = totals.get(key) ?? { group, fn, us: 0 };
     entry.us += delta;
     totals.set(key, entry);
-  }
+  });
   return [...totals.values()].sort((a, b) => b.us - a.us);
 }
 
@@ -170,13 +179,9 @@ export function telemetryPaths(
     return path;
   };
   const totals = new Map<string, number>();
-  let time = profile.startTime;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const delta = profile.timeDeltas[i] ?? 0;
-    time += delta;
-    if (time < from || time > to) continue;
-    const path = pathFor(profile.samples[i]!);
+  forEachSampleIn(profile, from, to, (nodeId, delta) => {
+    const path = pathFor(nodeId);
     if (path !== null) totals.set(path, (totals.get(path) ?? 0) + delta);
-  }
+  });
   return totals;
 }
