@@ -84,8 +84,8 @@ function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 255) | 256 | (isRemote ? 512 : 0);
 }
 
-function writeLink(writer: ProtobufWriter, link: ReadableSpan['links'][number]): void {
-  const context: SpanContext = link.context;
+/** Fields 1–3 of a span and of a link alike: trace id, span id, trace state. */
+function writeIdsAndState(writer: ProtobufWriter, context: SpanContext): void {
   writer.tag(1, 2);
   writer.hexId(context.traceId);
   writer.tag(2, 2);
@@ -95,6 +95,11 @@ function writeLink(writer: ProtobufWriter, link: ReadableSpan['links'][number]):
     writer.tag(3, 2);
     writer.string(traceState);
   }
+}
+
+function writeLink(writer: ProtobufWriter, link: ReadableSpan['links'][number]): void {
+  const context: SpanContext = link.context;
+  writeIdsAndState(writer, context);
   if (link.attributes) writeKeyValues(writer, link.attributes, 4);
   writer.tag(5, 0);
   writer.varint(link.droppedAttributesCount || 0);
@@ -104,15 +109,7 @@ function writeLink(writer: ProtobufWriter, link: ReadableSpan['links'][number]):
 
 function writeSpan(writer: ProtobufWriter, span: ReadableSpan): void {
   const context = span.spanContext();
-  writer.tag(1, 2);
-  writer.hexId(context.traceId);
-  writer.tag(2, 2);
-  writer.hexId(context.spanId);
-  const traceState = context.traceState?.serialize();
-  if (traceState) {
-    writer.tag(3, 2);
-    writer.string(traceState);
-  }
+  writeIdsAndState(writer, context);
   if (span.parentSpanContext?.spanId) {
     writer.tag(4, 2);
     writer.hexId(span.parentSpanContext.spanId);
