@@ -27,18 +27,15 @@
  * function the flat list names (`hashAttributes`) shows whose records it serves.
  *   npm run bench:profile -- --only U --tree
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { selfTimeByFunction, selfTimeByGroup, telemetryPaths } from './lib/cpu-profile.mts';
 import { saturate } from './lib/load.mts';
 import { cpuMicros, freePort, log } from './lib/process.mts';
+import { baseEnv, build, createSession, ROOT, signIn, startServer, startServices } from './lib/server.mts';
 import { median } from './lib/stats.mts';
 
-const require = createRequire(import.meta.url);
-const ROOT = path.resolve(import.meta.dirname, '..');
 const TMP = path.join(ROOT, 'bench', '.tmp', 'profile');
 
 const MODES = {
@@ -88,63 +85,23 @@ async function profileOnce(mode: Mode, round: number, sink: string, gemini: stri
   const port = await freePort();
   const dir = path.join(TMP, `${mode}-${round}`);
   mkdirSync(dir, { recursive: true });
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '/tmp',
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-    GEMINI_API_KEY: 'bench-key',
-    GEMINI_BASE_URL: gemini,
-    LOG_LEVEL: 'info',
-    OTEL_EXPORTER_OTLP_ENDPOINT: sink,
-    OTEL_SERVICE_NAME: `profile-${mode}`,
-    OTEL_BSP_SCHEDULE_DELAY: '500',
+  const env = {
+    ...baseEnv({ port, databaseUrl, sink, gemini, serviceName: `profile-${mode}` }),
     ...MODES[mode].env,
   };
   const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '500'];
-  const child = spawn(process.execPath, [...nodeArgs, 'backend/dist/server.js'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
+  const server = await startServer({ label: mode, env, nodeArgs });
+  const { child } = server;
   try {
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error(`server ${mode} exited during start-up`);
-      if (
-        await fetch(`${base}/health`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (i > 600) throw new Error(`server ${mode} did not start`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const { SignJWT } = require('jose');
-    const token = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(`profile-${mode}-${round}`)
-      .setExpirationTime('2h')
-      .sign(new TextEncoder().encode(env.JWT_SECRET));
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const created = await fetch(`${base}/api/sessions`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ title: 'Profile', budgetCents: 2_000_000 }),
-    });
-    const url = `${base}/api/sessions/${((await created.json()) as { id: string }).id}`;
+    const { headers } = await signIn(`profile-${mode}-${round}`);
+    const url = `${server.base}/api/sessions/${await createSession(server.base, headers, 'Profile')}`;
     await saturate(url, headers, 3);
     const from = nowUs();
     const cpuBefore = cpuMicros(child.pid!);
     const load = await saturate(url, headers, Number(args.seconds));
     const cpuPerRequest = (cpuMicros(child.pid!) - cpuBefore) / load.requests;
     const to = nowUs();
-    child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+    await server.stop();
     const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
     if (file === undefined) throw new Error(`no profile for ${mode}`);
     const totals = selfTimeByGroup(path.join(dir, file), from, to);
@@ -164,7 +121,7 @@ async function profileOnce(mode: Mode, round: number, sink: string, gemini: stri
         paths.set(key, (us / sampled) * cpuPerRequest);
     return { requests: load.requests, requestsPerSecond: load.requestsPerSecond, perRequest, functions, paths };
   } finally {
-    if (child.exitCode === null) child.kill('SIGTERM');
+    await server.stop();
   }
 }
 
@@ -173,22 +130,12 @@ async function main(): Promise<void> {
   rmSync(TMP, { recursive: true, force: true });
   if (!args['no-build']) {
     log('building');
-    const build = spawn(
-      process.execPath,
-      [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      { cwd: ROOT, stdio: 'inherit' },
-    );
-    if ((await new Promise((resolve) => build.once('exit', resolve))) !== 0) throw new Error('build failed');
+    await build();
   }
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('set DATABASE_URL (a PostgreSQL the migrations may run on)');
-  const services = spawn(process.execPath, [path.join(ROOT, 'bench', 'lib', 'services.mts')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const { sink, gemini } = await new Promise<{ sink: string; gemini: string }>((resolve, reject) => {
-    services.stdout!.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString())));
-    services.once('exit', (code) => reject(new Error(`bench services exited (${code})`)));
-  });
+  const services = await startServices();
+  const { sink, gemini } = services;
   const runs = new Map<Mode, Array<Awaited<ReturnType<typeof profileOnce>>>>(modes.map((mode) => [mode, []]));
   try {
     for (let round = 1; round <= rounds; round++) {
@@ -202,7 +149,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    services.kill('SIGTERM');
+    services.child.kill('SIGTERM');
   }
   const markdown = renderTable(runs);
   const date = new Date().toISOString().slice(0, 10);

@@ -24,10 +24,15 @@
  *   npm run bench -- --profile B      also write a --cpu-prof of each B run to bench/.tmp/prof
  *   npm run bench -- --only B --server-logs   A and B only, server logs in bench/.tmp
  *   npm run bench -- --no-breakdown     without the profile breakdown
+ *   npm run bench -- --instructions 3   3 rounds of the instruction count (default 1; 0: none)
+ *
+ * With valgrind installed, the report also counts the instructions each configuration
+ * executes per request (bench/instructions.mts, about 10 minutes a round): the machine's
+ * load moves throughput by ±30% and leaves instruction counts alone, so the targets are
+ * judged on both.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,10 +40,26 @@ import { drawChart } from './lib/chart.mts';
 import { atFixedRate, chatRoundTrips, saturate } from './lib/load.mts';
 import { measureLogLine } from './lib/log-line.mts';
 import { cpuMicros, database, freePort, log } from './lib/process.mts';
-import { renderReport, type ConfigName, type RunResult } from './lib/report.mts';
+import {
+  type ConfigName,
+  type InstructionSummary,
+  type Instructions,
+  renderReport,
+  type RunResult,
+} from './lib/report.mts';
+import {
+  baseEnv,
+  build,
+  configEnv,
+  configNodeArgs,
+  createSession,
+  ROOT,
+  signIn,
+  probeHeap,
+  startServer,
+  startServices,
+} from './lib/server.mts';
 
-const require = createRequire(import.meta.url);
-const ROOT = path.resolve(import.meta.dirname, '..');
 const TMP = path.join(ROOT, 'bench', '.tmp');
 
 const { values: args } = parseArgs({
@@ -50,6 +71,8 @@ const { values: args } = parseArgs({
     only: { type: 'string', multiple: true, default: [] },
     'server-logs': { type: 'boolean', default: false },
     'no-breakdown': { type: 'boolean', default: false },
+    // rounds of the instruction count (bench/instructions.mts, valgrind): 0 leaves it out
+    instructions: { type: 'string', default: '1' },
   },
 });
 const smoke = args.smoke;
@@ -61,18 +84,6 @@ const CONFIGS: ConfigName[] =
   (args.only as string[]).length > 0
     ? ['A', ...(args.only as ConfigName[]).filter((c) => c !== 'A')]
     : ['A', 'B', 'C', 'D', 'E'];
-
-function startServices(): Promise<{ child: ChildProcess; sink: string; gemini: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'lib', 'services.mts')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (chunk: Buffer) =>
-      resolve({ child, ...(JSON.parse(chunk.toString()) as { sink: string; gemini: string }) }),
-    );
-    child.once('exit', (code) => reject(new Error(`bench services exited (${code})`)));
-  });
-}
 
 async function sinkStats(sink: string, reset = false): Promise<{ spans: number; phase: number }> {
   const response = await fetch(`${sink}/stats`, { method: reset ? 'DELETE' : 'GET' });
@@ -94,20 +105,6 @@ async function metricSeries(port: number): Promise<{ metricSeries: number; httpD
   };
 }
 
-async function probeHeap(
-  child: ChildProcess,
-  file: string,
-): Promise<{ heapUsed: number; rss: number; peakRss: number }> {
-  const before = readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
-  child.kill('SIGUSR2');
-  for (let i = 0; i < 100; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-    if (lines.length > before) return JSON.parse(lines.at(-1)!) as { heapUsed: number; rss: number; peakRss: number };
-  }
-  throw new Error('the heap probe did not answer');
-}
-
 async function runOnce(
   config: ConfigName,
   round: number,
@@ -117,83 +114,22 @@ async function runOnce(
   const port = await freePort();
   const heapFile = path.join(TMP, `heap-${config}-${round}.jsonl`);
   writeFileSync(heapFile, '');
-  const nodeArgs = ['--expose-gc', '--require', path.join(ROOT, 'bench', 'heap-probe.cjs')];
-  if (config === 'D') nodeArgs.push('--require', '@opentelemetry/auto-instrumentations-node/register');
+  const nodeArgs = ['--expose-gc', '--require', path.join(ROOT, 'bench', 'heap-probe.cjs'), ...configNodeArgs(config)];
   if ((args.profile as string[]).includes(config))
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', path.join(TMP, 'prof'));
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '/tmp',
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-    GEMINI_API_KEY: 'bench-key',
-    GEMINI_BASE_URL: services.gemini,
-    GEMINI_MAX_RETRIES: '0',
-    LOG_LEVEL: 'info',
-    OTEL_EXPORTER_OTLP_ENDPOINT: services.sink,
-    OTEL_SERVICE_NAME: `bench-${config}`,
-    // spans reach the sink soon after each phase, so they can be counted per phase
-    OTEL_BSP_SCHEDULE_DELAY: '500',
+  const prometheusPort = config === 'B' || config === 'C' ? await freePort() : undefined;
+  const env = {
+    ...baseEnv({ port, databaseUrl, ...services, serviceName: `bench-${config}` }),
+    ...configEnv(config, prometheusPort),
     BENCH_HEAP_FILE: heapFile,
   };
-  if (config === 'A') env.OTEL_SDK_DISABLED = 'true';
-  if (config === 'B')
-    Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' });
-  if (config === 'C')
-    Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' });
-  if (config === 'D') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_always_on' });
-  if (config === 'E')
-    Object.assign(env, {
-      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-      OTEL_TRACES_SAMPLER_ARG: '0.1',
-      OTEL_METRICS_EXPORTER: 'none',
-    });
-  const prometheusPort = config === 'B' || config === 'C' ? await freePort() : undefined;
-  if (prometheusPort !== undefined) {
-    Object.assign(env, {
-      OTEL_METRICS_EXPORTER: 'prometheus',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      OTEL_EXPORTER_PROMETHEUS_PORT: String(prometheusPort),
-    });
-  }
-
   const stdout = args['server-logs'] ? openSync(path.join(TMP, `server-${config}-${round}.log`), 'w') : 'ignore';
-  const child = spawn(process.execPath, [...nodeArgs, 'backend/dist/server.js'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', stdout, 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
+  const server = await startServer({ label: config, env, nodeArgs, stdout });
+  const { child, base } = server;
   try {
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error(`server ${config} exited during start-up`);
-      const ok = await fetch(`${base}/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      if (i > 600) throw new Error(`server ${config} did not start`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const { SignJWT } = require('jose');
-    const token = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(`bench-${config}-${round}`)
-      .setExpirationTime('2h')
-      .sign(new TextEncoder().encode(env.JWT_SECRET));
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const { token, headers } = await signIn(`bench-${config}-${round}`);
     const sessions: string[] = [];
-    for (let i = 0; i < 1 + T.chatClients; i++) {
-      const response = await fetch(`${base}/api/sessions`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ title: `Bench ${i}`, budgetCents: 2_000_000 }),
-      });
-      sessions.push(((await response.json()) as { id: string }).id);
-    }
+    for (let i = 0; i < 1 + T.chatClients; i++) sessions.push(await createSession(base, headers, `Bench ${i}`));
     const url = `${base}/api/sessions/${sessions[0]}`;
 
     await saturate(url, headers, T.warmup);
@@ -233,26 +169,59 @@ async function runOnce(
       spansPerChatMessage: chat.messages > 0 ? chatSpans / chat.messages : Number.NaN,
     };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+    await server.stop();
   }
+}
+
+/**
+ * The instruction count (bench/instructions.mts) of the same configurations but D, when
+ * valgrind is there: the figures the end-to-end runs cannot separate from the machine's noise.
+ */
+async function countInstructions(databaseUrl: string): Promise<Instructions | undefined> {
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    log('valgrind is not installed: no instruction count (Debian: apt-get install -y valgrind)');
+    return undefined;
+  }
+  const rounds = Number(args.instructions);
+  log(`instruction count (bench/instructions.mts, ${rounds} round(s), about 10 minutes a round)`);
+  const json = path.join(TMP, 'instructions.json');
+  const only = CONFIGS.filter((config) => config !== 'A' && config !== 'D').flatMap((config) => ['--only', config]);
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'bench', 'instructions.mts'),
+      '--no-build',
+      '--rounds',
+      String(rounds),
+      ...only,
+      '--functions',
+      '25',
+      '--json',
+      json,
+      '--out',
+      path.join(TMP, 'instructions-out'),
+    ],
+    { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  if ((await new Promise((resolve) => child.once('exit', resolve))) !== 0) return undefined;
+  return { markdown: output.trim(), summary: JSON.parse(readFileSync(json, 'utf8')) as InstructionSummary };
 }
 
 async function main(): Promise<void> {
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(path.join(TMP, 'prof'), { recursive: true });
   log(`building; ${rounds} round(s) of ${CONFIGS.join(' ')}${smoke ? ' (smoke)' : ''}`);
-  const build = spawn(
-    process.execPath,
-    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
-  if ((await new Promise((resolve) => build.once('exit', resolve))) !== 0) throw new Error('build failed');
+  await build();
 
   const services = await startServices();
   const db = await database(TMP);
   const results: RunResult[] = [];
   let breakdown: string | undefined;
+  let instructions: Instructions | undefined;
   try {
     for (let round = 1; round <= rounds; round++) {
       // each round starts one configuration later, so no configuration always runs first
@@ -288,6 +257,7 @@ async function main(): Promise<void> {
       });
       if ((await new Promise((resolve) => profile.once('exit', resolve))) === 0) breakdown = output.trim();
     }
+    if (!smoke && Number(args.instructions) > 0) instructions = await countInstructions(db.url);
   } finally {
     services.child.kill('SIGTERM');
     await db.stop();
@@ -297,7 +267,17 @@ async function main(): Promise<void> {
   const logLine = measureLogLine(smoke ? { lines: 5_000, rounds: 2 } : {});
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const date = new Date().toISOString().slice(0, 10);
-  const report = renderReport({ results, logLine, machine, date, rounds, smoke, durations: T, breakdown });
+  const report = renderReport({
+    results,
+    logLine,
+    machine,
+    date,
+    rounds,
+    smoke,
+    durations: T,
+    breakdown,
+    instructions,
+  });
   mkdirSync(args.out as string, { recursive: true });
   const stem = path.join(args.out as string, smoke ? `smoke-${date}` : date);
   writeFileSync(`${stem}.md`, report.markdown.replace('CHART', path.basename(`${stem}.png`)));

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { ROOT } from '../testing/server-process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBenchScript } from '../testing/bench-script';
 
 /**
  * The benchmark in miniature, so it cannot rot: one short round of every configuration
@@ -15,15 +14,7 @@ describe('npm run bench (smoke)', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('when the benchmark runs one short round, then it writes the table and the chart for all five configurations', async () => {
-    const child = spawn(process.execPath, ['bench/run.mts', '--smoke', '--out', out], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: inject('databaseUrl') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const { code, output } = await runBenchScript(['bench/run.mts', '--smoke', '--out', out]);
     expect(code, output.slice(-3000)).toBe(0);
 
     const files = readdirSync(out);

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { ROOT } from '../testing/server-process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBenchScript } from '../testing/bench-script';
 
 /**
  * `npm run soak` in 30 seconds, so it cannot rot: every collector phase is visited, clients walk
@@ -15,19 +14,7 @@ describe('npm run soak (30-second smoke)', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('when the soak runs through every collector phase, then it writes its report and chart, the server exits 0 and every span is accounted for', async () => {
-    const child = spawn(process.execPath, ['bench/soak.mts', '--duration', '30', '--out', out], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: inject('databaseUrl') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const { code, output } = await runBenchScript(['bench/soak.mts', '--duration', '30', '--out', out]);
     expect(code, output.slice(-3000)).toBe(0);
 
     const report = readdirSync(out).find((file) => file.endsWith('.md'));

@@ -133,3 +133,47 @@ export async function chatRoundTrips(
     errors,
   };
 }
+
+/**
+ * Exactly `total` requests from `connections` keep-alive connections, each sending its next
+ * request when the last answer ends: a count, not a duration, for a measurement that counts
+ * work rather than time (bench/instructions.mts). Answers other than 2xx are counted.
+ */
+export async function fixedCount(
+  url: string,
+  headers: Record<string, string>,
+  total: number,
+  connections = 8,
+): Promise<{ requests: number; errors: number; seconds: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const target = new URL(url);
+  let sent = 0;
+  let errors = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = request(
+        { host: target.hostname, port: target.port, path: target.pathname, headers, agent },
+        (res) => {
+          if (res.statusCode === undefined || res.statusCode >= 300) errors += 1;
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', () => {
+        errors += 1;
+        resolve();
+      });
+      req.end();
+    });
+  const begin = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (sent < total) {
+        sent += 1;
+        await one();
+      }
+    }),
+  );
+  agent.destroy();
+  return { requests: total, errors, seconds: (performance.now() - begin) / 1000 };
+}

@@ -3,6 +3,20 @@ import type { LogLineCost } from './log-line.mts';
 
 export type ConfigName = 'A' | 'B' | 'C' | 'D' | 'E';
 
+/**
+ * Per configuration, its instruction-count ratios to A of the same round: in all, without JIT
+ * compilation (steady), and also without full garbage collections (core).
+ */
+export interface InstructionSummary {
+  [config: string]: { ratio: number[]; steady: number[]; core: number[] };
+}
+
+/** The instruction count's report (bench/instructions.mts) and its ratios. */
+export interface Instructions {
+  markdown: string;
+  summary: InstructionSummary;
+}
+
 export interface RunResult {
   config: ConfigName;
   round: number;
@@ -66,6 +80,7 @@ export function renderReport({
   smoke,
   durations,
   breakdown,
+  instructions,
 }: {
   results: RunResult[];
   logLine: LogLineCost;
@@ -76,6 +91,8 @@ export function renderReport({
   durations: { saturate: number; fixed: number; chat: number; rate: number; chatClients: number };
   /** The profile breakdown table (bench/profile.mts), when it ran. */
   breakdown?: string;
+  /** The instruction count (bench/instructions.mts), when it ran. */
+  instructions?: Instructions;
 }): { markdown: string; chart: ChartData } {
   const configs = (['A', 'B', 'C', 'D', 'E'] as ConfigName[]).filter((c) => results.some((run) => run.config === c));
   const ratio = (c: ConfigName) => againstA(results, c, (run, a) => run.requestsPerSecond / a.requestsPerSecond);
@@ -178,6 +195,19 @@ export function renderReport({
       `${Object.keys(spreadOverTraces('B')).length} and ${Object.keys(spreadOverTraces('C')).length} bucket(s)`,
       Object.keys(spreadOverTraces('B')).length === 1 && Object.keys(spreadOverTraces('C')).length <= 1,
     ],
+    // the same two ratios counted in instructions, which the machine's load does not move
+    ...(['B', 'C'] as const).flatMap((config): Array<[string, string, boolean]> => {
+      const steady = instructions?.summary[config]?.steady;
+      if (steady === undefined) return [];
+      const goal = config === 'B' ? 0.9 : 0.95;
+      return [
+        [
+          `${config}/A by instructions executed ≥ ${goal.toFixed(2)} (callgrind, steady)`,
+          spread(steady, 3),
+          median(steady) >= goal,
+        ],
+      ];
+    }),
     // only when D ran (`--only` may leave it out)
     ...(configs.includes('D')
       ? [
@@ -236,7 +266,16 @@ ${chatRows.map((row) => `| ${row} |`).join('\n')}
 | no active span | ${log(logLine.noSpanNs)} |
 | active span (adds trace_id, span_id, trace_flags, request_id) | ${log(logLine.activeSpanNs)} |
 
-${breakdown !== undefined ? `## Where the microseconds go (CPU profile)\n\n${breakdown.split('\n').slice(2).join('\n')}\n\n` : ''}## Targets
+${breakdown !== undefined ? `## Where the microseconds go (CPU profile)\n\n${breakdown.split('\n').slice(2).join('\n')}\n\n` : ''}${
+  instructions !== undefined
+    ? `## Instructions per request (callgrind)\n\n${instructions.markdown
+        .split('\n')
+        .slice(2)
+        .join('\n')
+        .replaceAll(/^## /gm, '### ')
+        .replaceAll(/^### (By group|The \d+ functions)/gm, '#### $1')}\n\n`
+    : ''
+}## Targets
 
 | target | measured | |
 |---|---:|:---:|
