@@ -8,6 +8,7 @@ import {
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { createInstrumentations } from './instrumentations';
 
 /**
@@ -100,6 +101,71 @@ describe('pg: queries under an unsampled trace skip the instrumentation', () => 
     expect(calls).toHaveLength(1);
     expect(calls[0]!.args.at(-1)).not.toBe(callback);
     expect((calls[0]!.args.at(-1) as { name: string }).name).not.toBe('timed');
+  });
+});
+
+/**
+ * A sampled query's duration goes through a cached frozen attribute set instead of the
+ * instrumentation's fresh object, replacing its private `recordOperationDuration`. This fails
+ * when an upgrade renames it, and when the series differ from what the instrumentation records.
+ */
+describe('pg: a sampled query’s duration metric, recorded as the instrumentation records it', () => {
+  type Recorder = {
+    recordOperationDuration(attributes: Record<string, unknown>, startTime: [number, number]): void;
+    setMeterProvider(provider: MeterProvider): void;
+  };
+
+  async function seriesOf(pg: Recorder, queries: Array<Record<string, unknown>>) {
+    const reader = new PeriodicExportingMetricReader({
+      exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+      exportIntervalMillis: 60_000,
+    });
+    const provider = new MeterProvider({ readers: [reader] });
+    pg.setMeterProvider(provider);
+    const started: [number, number] = [Math.floor(Date.now() / 1000) - 1, 0];
+    for (const attributes of queries) pg.recordOperationDuration({ ...attributes }, started);
+    const { resourceMetrics } = await reader.collect();
+    await provider.shutdown();
+    const metric = resourceMetrics.scopeMetrics
+      .flatMap((scope) => scope.metrics)
+      .find((candidate) => candidate.descriptor.name === 'db.client.operation.duration');
+    return (metric?.dataPoints ?? [])
+      .map((point) => ({
+        attributes: point.attributes,
+        count: (point.value as { count: number }).count,
+        overASecond: (point.value as { min?: number }).min! >= 1,
+      }))
+      .sort((a, b) => JSON.stringify(a.attributes).localeCompare(JSON.stringify(b.attributes)));
+  }
+
+  const query = {
+    'db.system.name': 'postgresql',
+    'db.namespace': 'test',
+    'server.address': '127.0.0.1',
+    'server.port': 5432,
+    'db.operation.name': 'SELECT',
+    'db.query.text': 'SELECT "id" FROM "sessions" WHERE "id" = $1',
+  };
+  const queries = [query, query, { ...query, 'db.operation.name': 'INSERT' }, { ...query, 'error.type': '23505' }];
+
+  it('when sampled queries end, then their durations reach the series the instrumentation itself makes', async () => {
+    const pg = createInstrumentations({ untracedPaths: [], captureSqlParameters: false }).find(
+      (instrumentation) => instrumentation.instrumentationName === '@opentelemetry/instrumentation-pg',
+    ) as unknown as Recorder;
+    // the replacement sits on the instance, in front of the class's own method
+    expect(Object.hasOwn(pg, 'recordOperationDuration')).toBe(true);
+    const ours = await seriesOf(pg, queries);
+    const upstream = await seriesOf(new PgInstrumentation() as unknown as Recorder, queries);
+    expect(ours).toEqual(upstream);
+    expect(ours.map((point) => point.count).sort()).toEqual([1, 1, 2]);
+    expect(ours.every((point) => point.overASecond)).toBe(true);
+    expect(ours.find((point) => point.attributes['db.operation.name'] === 'INSERT')?.attributes).toEqual({
+      'db.namespace': 'test',
+      'server.port': 5432,
+      'server.address': '127.0.0.1',
+      'db.operation.name': 'INSERT',
+      'db.system.name': 'postgresql',
+    });
   });
 });
 

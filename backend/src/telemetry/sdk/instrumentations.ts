@@ -3,7 +3,8 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { TraceFlags, context, trace, type Attributes } from '@opentelemetry/api';
+import { TraceFlags, context, trace, type Attributes, type HrTime } from '@opentelemetry/api';
+import { hrTime, hrTimeDuration, hrTimeToMilliseconds } from '@opentelemetry/core';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import {
   ATTR_DB_COLLECTION_NAME,
@@ -214,6 +215,59 @@ function skipUnsampledQueries(instrumentation: PgInstrumentation): PgInstrumenta
   return instrumentation;
 }
 
+// the keys instrumentation-pg copies from a query's span attributes onto its duration metric
+const OPERATION_METRIC_KEYS = [
+  ATTR_DB_NAMESPACE,
+  ATTR_ERROR_TYPE,
+  ATTR_SERVER_PORT,
+  ATTR_SERVER_ADDRESS,
+  ATTR_DB_OPERATION_NAME,
+  ATTR_DB_SYSTEM_NAME,
+];
+const MAX_CACHED_OPERATION_SERIES = 1024;
+
+/**
+ * A sampled query's `db.client.operation.duration`, for less: instrumentation-pg copies six
+ * span attributes into a new object per query, which sdk-metrics then sorts and JSON-encodes
+ * to find the series (about 15k instructions per request of two queries,
+ * `npm run bench:instructions -- --functions 40`). This records the same attributes (the
+ * same keys, present when the span has them) through a frozen object kept per combination
+ * of values, whose hash is computed once (metrics/attribute-hash.ts), and the same duration.
+ * Bounded: past the cap, new combinations get a fresh object as before.
+ *
+ * Replaces the instrumentation's private `recordOperationDuration` (instrumentation-pg 0.77,
+ * called with the span's attributes and start time); renamed by an upgrade, this does
+ * nothing and `instrumentations.test.ts` says so.
+ */
+function cheapOperationDurations(instrumentation: PgInstrumentation): PgInstrumentation {
+  type RecordDuration = (this: unknown, attributes: Attributes, startTime: HrTime) => void;
+  const internals = instrumentation as unknown as {
+    recordOperationDuration?: RecordDuration;
+    _operationDuration?: { record(value: number, attributes: Attributes): void };
+  };
+  const original = internals.recordOperationDuration;
+  if (typeof original !== 'function') return instrumentation;
+  const series = new Map<string, Attributes>();
+  internals.recordOperationDuration = function recordOperationDuration(attributes, startTime) {
+    const histogram = internals._operationDuration;
+    if (histogram === undefined) return original.call(this, attributes, startTime);
+    let key = '';
+    for (const name of OPERATION_METRIC_KEYS) {
+      const value = attributes[name];
+      key += name in attributes ? `${typeof value}:${String(value)}\u0000` : '\u0001';
+    }
+    let metricAttributes = series.get(key);
+    if (metricAttributes === undefined) {
+      const copy: Attributes = {};
+      for (const name of OPERATION_METRIC_KEYS) if (name in attributes) copy[name] = attributes[name];
+      metricAttributes = Object.freeze(copy);
+      if (series.size < MAX_CACHED_OPERATION_SERIES) series.set(key, metricAttributes);
+    }
+    histogram.record(hrTimeToMilliseconds(hrTimeDuration(startTime, hrTime())) / 1e3, metricAttributes);
+  };
+  return instrumentation;
+}
+
 /** Whether the active context's span is sampled (its flag, not isRecording(): see skipUnsampledQueries). */
 function underSampledSpan(): boolean {
   return ((trace.getSpan(context.active())?.spanContext().traceFlags ?? 0) & TraceFlags.SAMPLED) !== 0;
@@ -278,20 +332,22 @@ function createAllInstrumentations({
     pg: () => {
       cheapPoolCounters();
       return skipUnsampledQueries(
-        new PgInstrumentation({
-          requireParentSpan: true,
-          ignoreConnectSpans: true,
-          enhancedDatabaseReporting: captureSqlParameters,
-          // `SELECT renovation_sessions` rather than `pg.query:SELECT <database>`, as the
-          // database conventions name spans, with the operation and table as attributes.
-          requestHook: (span, { query }) => {
-            const summary = summarizeSql(query.text);
-            if (summary === undefined) return;
-            span.updateName(summary.name);
-            span.setAttribute(ATTR_DB_OPERATION_NAME, summary.operation);
-            if (summary.collection !== undefined) span.setAttribute(ATTR_DB_COLLECTION_NAME, summary.collection);
-          },
-        }),
+        cheapOperationDurations(
+          new PgInstrumentation({
+            requireParentSpan: true,
+            ignoreConnectSpans: true,
+            enhancedDatabaseReporting: captureSqlParameters,
+            // `SELECT renovation_sessions` rather than `pg.query:SELECT <database>`, as the
+            // database conventions name spans, with the operation and table as attributes.
+            requestHook: (span, { query }) => {
+              const summary = summarizeSql(query.text);
+              if (summary === undefined) return;
+              span.updateName(summary.name);
+              span.setAttribute(ATTR_DB_OPERATION_NAME, summary.operation);
+              if (summary.collection !== undefined) span.setAttribute(ATTR_DB_COLLECTION_NAME, summary.collection);
+            },
+          }),
+        ),
       );
     },
     // no unsampled shortcut here: under an unsampled trace undici's work is what carries the

@@ -11,6 +11,7 @@ import { AppSampler, TokenBucket } from '../sampling/sampler';
 import { CRITICAL_OPERATIONS, HOUSEKEEPING_ROOT_SPANS } from '../sampling/rules';
 import { createInstrumentations } from './instrumentations';
 import { summingMeterProvider } from './summed-counters';
+import { fastPrimitiveAttributes } from './primitive-attributes';
 import { startMetrics } from '../metrics/provider';
 import { cacheAttributeHashes } from '../metrics/attribute-hash';
 import { takePinnedTraceId } from '../trace-id';
@@ -112,6 +113,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   // metrics first: the tracer provider, the batch processors and the instrumentations report through it
   // before the meter provider is made: its series found by a hash cached per frozen attribute set
   cacheAttributeHashes();
+  // span attributes that are strings, numbers or booleans checked without allocating (primitive-attributes.ts)
+  fastPrimitiveAttributes();
   const metered = startMetrics({ ...options.metrics, resource, logger: options.logger });
   const { processors, otlp } = createSpanProcessors(options, metered?.provider);
   const provider = new TracerProvider({
