@@ -264,7 +264,7 @@ async function main(): Promise<void> {
     await build();
   }
   const services = await startServices();
-  const db = await database(path.join(ROOT, 'bench', '.tmp'));
+  const db = await database(TMP);
   const counts: Count[] = [];
   const nativeUs: number[] = [];
   try {

@@ -21,8 +21,8 @@
  *   npm run bench                     3 rounds (about 5 minutes on 2 cores)
  *   npm run bench -- --rounds 5
  *   npm run bench -- --smoke          1 short round: checks the harness, measures nothing
- *   npm run bench -- --profile B      also write a --cpu-prof of each B run to bench/.tmp/prof
- *   npm run bench -- --only B --server-logs   A and B only, server logs in bench/.tmp
+ *   npm run bench -- --profile B      also write a --cpu-prof of each B run to bench/.tmp/run/prof
+ *   npm run bench -- --only B --server-logs   A and B only, server logs in bench/.tmp/run
  *   npm run bench -- --no-breakdown     without the profile breakdown
  *   npm run bench -- --instructions 3   3 rounds of the instruction count (default 1; 0: none)
  *
@@ -60,7 +60,8 @@ import {
   startServices,
 } from './lib/server.mts';
 
-const TMP = path.join(ROOT, 'bench', '.tmp');
+// its own folder: the other benches' (profile, instructions, soak) may be in use beside it (the test suite runs their smoke runs at once)
+const TMP = path.join(ROOT, 'bench', '.tmp', 'run');
 
 const { values: args } = parseArgs({
   options: {
