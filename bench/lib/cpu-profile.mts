@@ -50,6 +50,22 @@ export function groupOf(frame: CallFrame): string {
   return 'other';
 }
 
+/** A profile with its nodes by id and each node's parent, for walking from a sample up its stack. */
+function readIndexed(file: string): {
+  profile: CpuProfile;
+  byId: Map<number, ProfileNode>;
+  parentOf: Map<number, number>;
+} {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map<number, ProfileNode>();
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) {
+    byId.set(node.id, node);
+    for (const child of node.children ?? []) parentOf.set(child, node.id);
+  }
+  return { profile, byId, parentOf };
+}
+
 /**
  * Calls `visit` with each sample's node id and the interval it stands for (the time since the
  * previous sample, µs), for the samples whose timestamp lies in [from, to] (the profile's clock).
@@ -106,13 +122,7 @@ export function selfTimeByFunction(
   to: number,
   keep: (group: string) => boolean,
 ): FunctionTime[] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const byId = new Map<number, ProfileNode>();
-  const parentOf = new Map<number, number>();
-  for (const node of profile.nodes) {
-    byId.set(node.id, node);
-    for (const child of node.children ?? []) parentOf.set(child, node.id);
-  }
+  const { profile, byId, parentOf } = readIndexed(file);
   // the node a sample's time is charged to: itself, or for a builtin its nearest caller with a url
   const chargedTo = (id: number): ProfileNode | undefined => {
     let node = byId.get(id);
@@ -154,13 +164,7 @@ export function telemetryPaths(
   to: number,
   keep: (group: string) => boolean,
 ): Map<string, number> {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const byId = new Map<number, ProfileNode>();
-  const parentOf = new Map<number, number>();
-  for (const node of profile.nodes) {
-    byId.set(node.id, node);
-    for (const child of node.children ?? []) parentOf.set(child, node.id);
-  }
+  const { profile, byId, parentOf } = readIndexed(file);
   const up = (node: ProfileNode) => {
     const parent = parentOf.get(node.id);
     return parent === undefined ? undefined : byId.get(parent);

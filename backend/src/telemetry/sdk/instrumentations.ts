@@ -254,6 +254,8 @@ function cheapOperationDurations(instrumentation: PgInstrumentation): PgInstrume
     let key = '';
     for (const name of OPERATION_METRIC_KEYS) {
       const value = attributes[name];
+      // a value that is not a primitive (never seen from pg) is the instrumentation's business, as before
+      if (value !== undefined && typeof value === 'object') return original.call(this, attributes, startTime);
       key += name in attributes ? `${typeof value}:${String(value)}\u0000` : '\u0001';
     }
     let metricAttributes = series.get(key);
